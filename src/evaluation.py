@@ -1,0 +1,195 @@
+"""The one evaluation protocol that every model goes through (LSTM, transformer, baseline).
+
+For each text of at least 4 words the prompt is its first 3/4 of words (rounded down) and
+the target is the rest. Every model is asked for exactly as many words as the target has;
+its completion is cut to that budget and scored with rouge-score F1 (no stemming), an empty
+completion scoring 0. Means come with seeded bootstrap confidence intervals.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+from rouge_score import rouge_scorer
+from torch.utils.data import DataLoader
+
+from src.data_utils import clean_text, DataConfig, seeded_sample
+
+ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
+MIN_WORDS = 4
+
+
+@dataclass
+class EvalConfig:
+    """The ``eval`` section of params.yaml."""
+
+    max_texts: int = 2000  # 0 = the whole test split; else a seeded sample of that many
+    seed: int = 42
+    batch_size: int = 64
+    bootstrap_samples: int = 1000
+    confidence: float = 0.95
+    use_stemmer: bool = False
+    examples: int = 20  # rows written to the examples CSV
+    latency_texts: int = 50  # texts timed one at a time for the batch-1 latency
+
+
+@dataclass(frozen=True)
+class Example:
+    """One text cut into the prompt the model reads and the target it should produce."""
+
+    prompt: str
+    target: str
+
+    @property
+    def budget(self) -> int:
+        """How many words the model is asked for: as many as the target has."""
+        return len(self.target.split())
+
+
+class Completer(Protocol):
+    """Anything that finishes prompts: `complete` returns one completion per prompt, `budgets[i]` words long."""
+
+    name: str
+
+    def complete(self, prompts: list[str], budgets: list[int]) -> list[str]: ...
+
+
+def split_prompt_target(text: str) -> Example | None:
+    """First floor(3/4) of the words as prompt, the rest as target; None under 4 words."""
+    words = text.split()
+    if len(words) < MIN_WORDS:
+        return None
+    cut = (3 * len(words)) // 4
+    return Example(" ".join(words[:cut]), " ".join(words[cut:]))
+
+
+def make_examples(texts: Sequence[str]) -> list[Example]:
+    return [ex for ex in map(split_prompt_target, texts) if ex is not None]
+
+
+def select_texts(texts: list[str], config: EvalConfig) -> list[str]:
+    """The texts every model is scored on: a seeded sample, so that all stages agree on it."""
+    return seeded_sample(texts, config.max_texts, config.seed)
+
+
+def truncate_words(text: str, n_words: int) -> str:
+    return " ".join(text.split()[:n_words])
+
+
+def normalize_completion(text: str, cleaning: DataConfig) -> str:
+    """Clean a completion exactly as the corpus was cleaned, so every model is scored on the same footing."""
+    return clean_text(text.replace("\n", " "), cleaning)
+
+
+# --------------------------------------------------------------------------- scoring
+def rouge_f1(targets: Sequence[str], completions: Sequence[str], use_stemmer: bool = False) -> dict[str, np.ndarray]:
+    """Per-text ROUGE-1/2/L F1; an empty completion scores 0 (rouge-score already gives 0, we make it explicit)."""
+    scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=use_stemmer)
+    scores = {kind: np.zeros(len(targets)) for kind in ROUGE_TYPES}
+    for i, (target, completion) in enumerate(zip(targets, completions)):
+        if not completion.strip():
+            continue
+        result = scorer.score(target, completion)
+        for kind in ROUGE_TYPES:
+            scores[kind][i] = result[kind].fmeasure
+    return scores
+
+
+def bootstrap_ci(values: np.ndarray, n_samples: int = 1000, confidence: float = 0.95,
+                 seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean, reproducible with `seed`."""
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return (0.0, 0.0)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), size=(n_samples, len(values)))].mean(axis=1)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return (float(low), float(high))
+
+
+def first_word_accuracy(targets: Sequence[str], candidates: Sequence[Sequence[str]], k: int) -> float:
+    """Share of texts whose first target word is among the first `k` candidate next words."""
+    hits = [t.split()[0] in list(c)[:k] for t, c in zip(targets, candidates)]
+    return float(np.mean(hits)) if hits else 0.0
+
+
+@dataclass
+class EvalResult:
+    metrics: dict[str, Any]
+    examples: list[Example]
+    completions: list[str]
+    scores: dict[str, np.ndarray]
+
+    def example_rows(self, n: int, seed: int) -> list[dict[str, str]]:
+        """`n` rows picked by a seeded rule (never by hand), in test order."""
+        chosen = sorted(np.random.default_rng(seed).choice(len(self.examples), min(n, len(self.examples)),
+                                                           replace=False).tolist())
+        return [{"prompt": self.examples[i].prompt, "target": self.examples[i].target,
+                 "completion": self.completions[i], "rouge1": round(float(self.scores["rouge1"][i]), 4)}
+                for i in chosen]
+
+
+def complete_all(completer: Completer, examples: list[Example], batch_size: int) -> list[str]:
+    """Run `completer` over DataLoader batches of similar prompt length; return completions in input order."""
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i].prompt.split()))
+    loader = DataLoader(order, batch_size=batch_size, shuffle=False, collate_fn=list)
+    completions: list[str] = [""] * len(examples)
+    for batch in loader:
+        outputs = completer.complete([examples[i].prompt for i in batch], [examples[i].budget for i in batch])
+        for i, text in zip(batch, outputs):
+            completions[i] = text
+    return completions
+
+
+def evaluate(completer: Completer, examples: list[Example], config: EvalConfig,
+             cleaning: DataConfig | None = None, next_word_candidates: list[list[str]] | None = None) -> EvalResult:
+    """Score `completer` on `examples` by the protocol above; time it batched too."""
+    start = time.perf_counter()
+    raw = complete_all(completer, examples, config.batch_size)
+    seconds = time.perf_counter() - start
+    cleaned = [normalize_completion(c, cleaning) if cleaning else c for c in raw]
+    completions = [truncate_words(c, ex.budget) for c, ex in zip(cleaned, examples)]
+    targets = [ex.target for ex in examples]
+    scores = rouge_f1(targets, completions, config.use_stemmer)
+    metrics: dict[str, Any] = {}
+    for kind in ROUGE_TYPES:
+        metrics[kind] = round(float(scores[kind].mean()), 5)
+        low, high = bootstrap_ci(scores[kind], config.bootstrap_samples, config.confidence, config.seed)
+        metrics[f"{kind}_ci"] = [round(low, 5), round(high, 5)]
+    metrics["n_texts"] = len(examples)
+    metrics["empty_completions"] = sum(1 for c in completions if not c)
+    metrics["next_word_top1"] = round(first_word_accuracy(targets, [c.split()[:1] for c in completions], 1), 5)
+    if next_word_candidates is not None:
+        metrics["next_word_top3"] = round(first_word_accuracy(targets, next_word_candidates, 3), 5)
+    metrics["ms_per_text_batched"] = round(1000 * seconds / max(len(examples), 1), 3)
+    return EvalResult(metrics, examples, completions, scores)
+
+
+def time_batch_of_one(completer: Completer, examples: list[Example], n: int) -> float:
+    """Milliseconds per completion when texts arrive one at a time (what a keyboard sees)."""
+    subset = examples[:n]
+    if not subset:
+        return 0.0
+    completer.complete([subset[0].prompt], [subset[0].budget])  # warm-up: first call pays for allocation
+    start = time.perf_counter()
+    for ex in subset:
+        completer.complete([ex.prompt], [ex.budget])
+    return round(1000 * (time.perf_counter() - start) / len(subset), 3)
+
+
+# --------------------------------------------------------------------------- the trivial baseline
+class MostFrequentWords:
+    """Completes every prompt with the words most frequent in the train targets, cut to the budget."""
+
+    name = "most-frequent-words baseline"
+
+    def __init__(self, train_texts: Sequence[str], k: int = 20):
+        counts = Counter(w for ex in make_examples(train_texts) for w in ex.target.split())
+        self.words = [w for w, _ in counts.most_common(k)]
+
+    def complete(self, prompts: list[str], budgets: list[int]) -> list[str]:
+        return [" ".join(self.words[:b]) for b in budgets]

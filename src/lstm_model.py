@@ -1,0 +1,258 @@
+"""A word-level LSTM language model that reads a tweet and predicts its next words.
+
+embedding -> LSTM layers -> tied adaptive softmax. The output layer reuses the input
+embedding as its word vectors (weight tying: fewer parameters, better perplexity on small
+data) and is *adaptive*: frequent words are scored for every position, rare words only for
+positions whose target is rare, so training cost does not grow with the whole vocabulary.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from src.errors import UserError
+from src.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+
+NEVER_GENERATED = (PAD_ID, UNK_ID, BOS_ID)
+State = tuple[torch.Tensor, torch.Tensor]
+
+
+class CheckpointError(UserError):
+    """A model file that is missing, damaged or made for another vocabulary."""
+
+
+@dataclass
+class LSTMConfig:
+    """The ``lstm`` section of params.yaml (vocab_size comes from the tokenizer)."""
+
+    vocab_size: int = 0
+    embedding_dim: int = 256
+    hidden_dim: int = 512
+    num_layers: int = 2
+    dropout: float = 0.3
+    tie_weights: bool = True
+    # Adaptive-softmax cluster starts, in frequency-ordered ids; [] = one full softmax.
+    softmax_cutoffs: tuple[int, ...] = (2000, 8000)
+
+
+@dataclass
+class GenerationConfig:
+    """How `generate` picks each next word: greedy when do_sample is false."""
+
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int = 0
+    banned_ids: tuple[int, ...] = field(default=NEVER_GENERATED)
+
+
+class LSTMLanguageModel(nn.Module):
+    def __init__(self, config: LSTMConfig):
+        super().__init__()
+        if config.vocab_size <= len(NEVER_GENERATED) + 1:
+            raise CheckpointError(f"lstm vocab_size={config.vocab_size} is too small")
+        self.config = config
+        dim = config.embedding_dim
+        self.embedding = nn.Embedding(config.vocab_size, dim, padding_idx=PAD_ID)
+        # With tying, the LSTM must emit vectors of the embedding's size: a projection does it cheaply.
+        project = config.tie_weights and config.hidden_dim != dim
+        self.lstm = nn.LSTM(dim, config.hidden_dim, num_layers=config.num_layers, batch_first=True,
+                            dropout=config.dropout if config.num_layers > 1 else 0.0,
+                            proj_size=dim if project else 0)
+        out_dim = dim if config.tie_weights else config.hidden_dim
+        self.dropout = nn.Dropout(config.dropout)
+        self.output_vectors = None if config.tie_weights else nn.Parameter(torch.empty(config.vocab_size, out_dim))
+        self.output_bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.bounds = [0, *[c for c in config.softmax_cutoffs if 0 < c < config.vocab_size], config.vocab_size]
+        n_clusters = len(self.bounds) - 2
+        self.cluster_vectors = nn.Parameter(torch.empty(n_clusters, out_dim))
+        self.cluster_bias = nn.Parameter(torch.zeros(n_clusters))
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
+        with torch.no_grad():
+            self.embedding.weight[PAD_ID].zero_()
+        for tensor in (self.output_vectors, self.cluster_vectors):
+            if tensor is not None:
+                nn.init.uniform_(tensor, -0.1, 0.1)
+
+    # ----------------------------------------------------------------- the network
+    def _word_vectors(self) -> torch.Tensor:
+        return self.embedding.weight if self.output_vectors is None else self.output_vectors
+
+    def hidden(self, tokens: torch.Tensor, state: State | None = None,
+               lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
+        """LSTM outputs (B, T, D) and the state after each row's last real token (`lengths`, if padded)."""
+        x = self.dropout(self.embedding(tokens))
+        if lengths is None:
+            out, state = self.lstm(x, state)
+        else:
+            packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, state = self.lstm(packed, state)
+            out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=tokens.shape[1])
+        return self.dropout(out), state
+
+    def forward(self, tokens: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """Next-token log-probabilities (B, T, V) at every position, and the LSTM state."""
+        out, state = self.hidden(tokens, state)
+        return self.log_probs(out), state
+
+    # ----------------------------------------------------------------- the adaptive softmax
+    def _head_logits(self, h: torch.Tensor) -> torch.Tensor:
+        """Scores of the frequent words plus one score per rare-word cluster."""
+        c0 = self.bounds[1]
+        weight = torch.cat([self._word_vectors()[:c0], self.cluster_vectors])
+        bias = torch.cat([self.output_bias[:c0], self.cluster_bias])
+        return F.linear(h, weight, bias)
+
+    def _cluster_log_probs(self, h: torch.Tensor, cluster: int) -> torch.Tensor:
+        lo, hi = self.bounds[cluster + 1], self.bounds[cluster + 2]
+        return F.log_softmax(F.linear(h, self._word_vectors()[lo:hi], self.output_bias[lo:hi]), dim=-1)
+
+    def log_probs(self, h: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities over the whole vocabulary for hidden vectors (..., D)."""
+        head = F.log_softmax(self._head_logits(h), dim=-1)
+        c0 = self.bounds[1]
+        parts = [head[..., :c0]]
+        for cluster in range(len(self.bounds) - 2):
+            parts.append(head[..., c0 + cluster, None] + self._cluster_log_probs(h, cluster))
+        return torch.cat(parts, dim=-1)
+
+    def token_nll(self, h: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Negative log-likelihood of each target (N,) given hidden vectors (N, D), without scoring all words."""
+        head = F.log_softmax(self._head_logits(h), dim=-1)
+        c0 = self.bounds[1]
+        head_targets = targets.clone()
+        log_likelihood = torch.zeros_like(targets, dtype=head.dtype)
+        for cluster in range(len(self.bounds) - 2):
+            lo, hi = self.bounds[cluster + 1], self.bounds[cluster + 2]
+            rows = ((targets >= lo) & (targets < hi)).nonzero(as_tuple=True)[0]
+            if rows.numel():
+                head_targets[rows] = c0 + cluster
+                within = self._cluster_log_probs(h[rows], cluster)
+                log_likelihood[rows] = within.gather(1, (targets[rows] - lo)[:, None]).squeeze(1)
+        return -(log_likelihood + head.gather(1, head_targets[:, None]).squeeze(1))
+
+    def loss(self, inputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Mean next-token NLL over real (unpadded) positions; padded positions are never scored."""
+        out, _ = self.hidden(inputs)
+        return self.token_nll(out[mask], targets[mask]).mean()
+
+    # ----------------------------------------------------------------- inference
+    @torch.no_grad()
+    def prompt_state(self, prompts: list[list[int]]) -> tuple[torch.Tensor, State]:
+        """Read right-padded prompts; return log-probs after each prompt's last real token and the state there."""
+        device = self.output_bias.device
+        lengths = torch.tensor([len(p) for p in prompts])
+        if (lengths == 0).any():
+            raise ValueError("every prompt needs at least one token (its <bos>)")
+        tokens = nn.utils.rnn.pad_sequence([torch.tensor(p) for p in prompts], batch_first=True,
+                                           padding_value=PAD_ID).to(device)
+        out, state = self.hidden(tokens, lengths=lengths)
+        last = out[torch.arange(len(prompts), device=device), (lengths - 1).to(device)]
+        return self.log_probs(last), state
+
+    @torch.no_grad()
+    def generate(self, prompts: list[list[int]], max_new_tokens: int | list[int], min_new_tokens: int | list[int] = 0,
+                 generation: GenerationConfig | None = None) -> list[list[int]]:
+        """New token ids for each prompt: up to `max_new_tokens`, stopping at <eos> (not returned).
+
+        <eos> is forbidden before `min_new_tokens` (so a completion can be asked for an exact
+        length); <pad>, <unk> and <bos> are never produced. Both budgets may be given per prompt.
+        """
+        generation = generation or GenerationConfig()
+        was_training = self.training
+        self.eval()
+        device = self.output_bias.device
+        n = len(prompts)
+        max_new = torch.as_tensor(max_new_tokens, device=device).expand(n)
+        min_new = torch.as_tensor(min_new_tokens, device=device).expand(n)
+        generator = torch.Generator(device=device).manual_seed(generation.seed) if generation.do_sample else None
+        log_probs, state = self.prompt_state(prompts)
+        banned = torch.tensor(generation.banned_ids, device=device, dtype=torch.long)
+        new_tokens = torch.full((n, int(max_new.max().item()) if n else 0), PAD_ID, device=device)
+        finished = max_new <= 0
+        for step in range(new_tokens.shape[1]):
+            scores = log_probs.clone()
+            scores[:, banned] = float("-inf")
+            scores[step < min_new, EOS_ID] = float("-inf")
+            next_token = pick_next_token(scores, generation, generator)
+            next_token = torch.where(finished, PAD_ID, next_token)
+            new_tokens[:, step] = next_token
+            finished |= (next_token == EOS_ID) | (step + 1 >= max_new)
+            if finished.all():
+                break
+            out, state = self.hidden(next_token[:, None], state)
+            log_probs = self.log_probs(out[:, -1])
+        self.train(was_training)
+        # After <eos> a row holds only <pad>: dropping both leaves exactly the words generated.
+        return [[t for t in row if t not in (PAD_ID, EOS_ID)] for row in new_tokens.tolist()]
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def pick_next_token(scores: torch.Tensor, generation: GenerationConfig,
+                    generator: torch.Generator | None) -> torch.Tensor:
+    """Greedy arg-max, or a seeded sample after temperature, top-k and top-p (nucleus) filtering."""
+    if not generation.do_sample:
+        return scores.argmax(dim=-1)
+    scores = scores / max(generation.temperature, 1e-6)
+    if generation.top_k > 0:
+        kth = scores.topk(min(generation.top_k, scores.shape[-1]), dim=-1).values[:, -1:]
+        scores = scores.masked_fill(scores < kth, float("-inf"))
+    if generation.top_p < 1.0:
+        sorted_scores, order = scores.sort(dim=-1, descending=True)
+        cumulative = sorted_scores.softmax(dim=-1).cumsum(dim=-1)
+        # Drop a word when the words before it already cover top_p; the best word always stays.
+        drop_sorted = (cumulative - sorted_scores.softmax(dim=-1)) >= generation.top_p
+        scores = scores.masked_fill(drop_sorted.scatter(1, order, drop_sorted), float("-inf"))
+    return torch.multinomial(scores.softmax(dim=-1), 1, generator=generator).squeeze(1)
+
+
+# --------------------------------------------------------------------------- checkpoints
+def vocabulary_fingerprint(vocab: dict[str, int]) -> str:
+    """A short hash of the word -> id table, stored with the weights to catch a mismatched tokenizer."""
+    ordered = json.dumps(sorted(vocab.items(), key=lambda kv: kv[1]), ensure_ascii=False)
+    return hashlib.sha256(ordered.encode()).hexdigest()[:16]
+
+
+def save_model(model: LSTMLanguageModel, path: Path, vocab: dict[str, int], extra: dict[str, Any] | None = None) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save({"config": asdict(model.config), "state_dict": model.state_dict(),
+                "vocab_fingerprint": vocabulary_fingerprint(vocab), **(extra or {})}, tmp)
+    tmp.replace(path)  # never leave a half-written model behind
+
+
+def load_model(path: Path, vocab: dict[str, int] | None = None,
+               map_location: str | torch.device = "cpu") -> LSTMLanguageModel:
+    """Load weights saved by `save_model`; with `vocab`, check they were trained on that vocabulary."""
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path}: model file not found; run `dvc repro train_lstm` to train it")
+    try:
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+        config = LSTMConfig(**{**checkpoint["config"], "softmax_cutoffs": tuple(checkpoint["config"]["softmax_cutoffs"])})
+        model = LSTMLanguageModel(config)
+        model.load_state_dict(checkpoint["state_dict"])
+    except CheckpointError:
+        raise
+    except Exception as exc:  # torch raises many types for a truncated or foreign file
+        raise CheckpointError(f"{path}: not a readable LSTM checkpoint ({type(exc).__name__}: {exc}); "
+                              f"retrain with `dvc repro train_lstm`") from exc
+    if vocab is not None and checkpoint.get("vocab_fingerprint") != vocabulary_fingerprint(vocab):
+        raise CheckpointError(f"{path}: the model was trained with another vocabulary than the tokenizer given; "
+                              f"use the tokenizer saved beside it")
+    model.eval()
+    return model

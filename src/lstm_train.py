@@ -1,0 +1,242 @@
+"""Train the LSTM: AdamW, warm-up + cosine LR, gradient clipping, early stopping on val loss.
+
+Every epoch logs train/val loss, val perplexity and val ROUGE (by the shared evaluator) with
+dvclive and prints a few completions. The best model is saved as soon as it appears; a
+checkpoint of the latest epoch lets an interrupted run resume where it stopped.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from src.data_utils import DataConfig
+from src.eval_lstm import MODEL_FILE, TOKENIZER_FILE, LSTMCompleter
+from src.evaluation import EvalConfig, evaluate, make_examples
+from src.lstm_model import LSTMConfig, LSTMLanguageModel, save_model, vocabulary_fingerprint
+from src.next_token_dataset import BucketBatchSampler, NextTokenDataset, make_loader
+from src.tokenizer import encode_texts, train_tokenizer
+
+
+@dataclass
+class TokenizerConfig:
+    """The ``tokenizer`` section of params.yaml (the LSTM's word vocabulary)."""
+
+    vocab_size: int = 20000
+    min_frequency: int = 2
+
+
+@dataclass
+class TrainConfig:
+    """The ``train`` section of params.yaml."""
+
+    epochs: int = 8
+    batch_size: int = 64
+    lr: float = 0.002
+    weight_decay: float = 0.01
+    warmup_steps: int = 200
+    grad_clip: float = 1.0
+    patience: int = 2  # epochs without a better val loss before stopping
+    max_len: int = 48  # tokens per text, <bos>/<eos> included
+    seed: int = 42
+    val_rouge_texts: int = 500  # fixed val subset scored every epoch
+    show_examples: int = 5
+    num_threads: int = 0  # 0 = torch's default
+    bucket: bool = True  # length-bucketed batches (False: plain random batches)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def pick_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def warmup_cosine(step: int, warmup: int, total: int) -> float:
+    """LR multiplier: linear warm-up, then cosine decay to 10% by the last step."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+@torch.no_grad()
+def estimate_loss(model: LSTMLanguageModel, loader, device: torch.device) -> float:
+    """Mean NLL per real target token over a whole loader (eval mode, so no dropout)."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for batch in loader:
+        batch = batch.to(device)
+        n = int(batch.mask.sum())
+        total += float(model.loss(batch.inputs, batch.targets, batch.mask)) * n
+        count += n
+    model.train(was_training)
+    return total / max(count, 1)
+
+
+def run_fingerprint(*parts: Any) -> str:
+    """Identifies a training run (configs + data), so a checkpoint only resumes the run it came from."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class Trainer:
+    """Owns the model, optimiser and schedule of one run; `fit` trains it to the end or to early stopping."""
+
+    def __init__(self, train_texts: list[str], val_texts: list[str], lstm: LSTMConfig, tok: TokenizerConfig,
+                 train: TrainConfig, eval_config: EvalConfig, cleaning: DataConfig, out_dir: Path,
+                 checkpoint_path: Path):
+        seed_everything(train.seed)
+        if train.num_threads:
+            torch.set_num_threads(train.num_threads)
+        self.config, self.eval_config, self.cleaning = train, eval_config, cleaning
+        self.out_dir, self.checkpoint_path = Path(out_dir), Path(checkpoint_path)
+        self.device = pick_device()
+        self.tokenizer = train_tokenizer(train_texts, tok.vocab_size, tok.min_frequency)
+        self.vocab = self.tokenizer.get_vocab()
+        self.lstm_config = replace(lstm, vocab_size=self.tokenizer.get_vocab_size())
+        self.train_loader = make_loader(
+            NextTokenDataset(encode_texts(self.tokenizer, train_texts), train.max_len),
+            train.batch_size, seed=train.seed, bucket=train.bucket)
+        self.val_loader = make_loader(
+            NextTokenDataset(encode_texts(self.tokenizer, val_texts), train.max_len),
+            train.batch_size, seed=train.seed, shuffle=False)
+        self.val_examples = make_examples(val_texts)[:train.val_rouge_texts]
+        self.model = LSTMLanguageModel(self.lstm_config).to(self.device)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+        total_steps = train.epochs * len(self.train_loader)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: warmup_cosine(step, train.warmup_steps, total_steps))
+        self.fingerprint = run_fingerprint(asdict(self.lstm_config), asdict(train), vocabulary_fingerprint(self.vocab),
+                                           len(train_texts), train_texts[:50])
+        self.history: list[dict[str, float]] = []
+        self.best_val_loss = float("inf")
+        self.epochs_without_improvement = 0
+
+    # ----------------------------------------------------------------- one epoch
+    def train_epoch(self, epoch: int) -> float:
+        self.model.train()
+        if isinstance(self.train_loader.batch_sampler, BucketBatchSampler):
+            self.train_loader.batch_sampler.set_epoch(epoch)  # a new seeded batch order every epoch
+        use_amp = self.device.type == "cuda"
+        total, count = 0.0, 0
+        bar = tqdm(self.train_loader, desc=f"epoch {epoch + 1}/{self.config.epochs}", unit="batch", leave=False)
+        for batch in bar:
+            batch = batch.to(self.device)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
+                loss = self.model.loss(batch.inputs, batch.targets, batch.mask)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            self.optimizer.step()
+            self.scheduler.step()
+            n = int(batch.mask.sum())
+            total += float(loss) * n
+            count += n
+            bar.set_postfix(loss=f"{total / count:.3f}")
+        return total / max(count, 1)
+
+    def validate(self) -> tuple[dict[str, float], list[dict[str, str]]]:
+        val_loss = estimate_loss(self.model, self.val_loader, self.device)
+        completer = LSTMCompleter(self.model, self.tokenizer)
+        result = evaluate(completer, self.val_examples, self.eval_config, self.cleaning)
+        metrics = {"val_loss": val_loss, "val_perplexity": math.exp(min(val_loss, 50)),
+                   **{f"val_{k}": result.metrics[k] for k in ("rouge1", "rouge2", "rougeL")}}
+        return metrics, result.example_rows(self.config.show_examples, self.config.seed)
+
+    # ----------------------------------------------------------------- checkpoints
+    def save_checkpoint(self, epoch: int) -> None:
+        state = {"fingerprint": self.fingerprint, "epoch": epoch, "model": self.model.state_dict(),
+                 "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                 "history": self.history, "best_val_loss": self.best_val_loss,
+                 "epochs_without_improvement": self.epochs_without_improvement,
+                 "torch_rng": torch.get_rng_state()}
+        self.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.checkpoint_path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(self.checkpoint_path)
+
+    def try_resume(self) -> int:
+        """Load the checkpoint of this very run if there is one; return the epoch to start from."""
+        if not self.checkpoint_path.exists():
+            return 0
+        try:
+            state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+        except Exception as exc:  # a damaged checkpoint only costs the progress it held
+            print(f"warning: {self.checkpoint_path} is unreadable ({exc}); training from scratch")
+            return 0
+        if state.get("fingerprint") != self.fingerprint:
+            print(f"{self.checkpoint_path} belongs to another run (params or data changed); training from scratch")
+            return 0
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.history = state["history"]
+        self.best_val_loss = state["best_val_loss"]
+        self.epochs_without_improvement = state["epochs_without_improvement"]
+        torch.set_rng_state(state["torch_rng"])
+        print(f"resuming from {self.checkpoint_path} after epoch {state['epoch'] + 1}")
+        return state["epoch"] + 1
+
+    # ----------------------------------------------------------------- the loop
+    def fit(self, live) -> dict[str, Any]:
+        """Train, logging to the dvclive `live`; return a summary of the run."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.save(str(self.out_dir / TOKENIZER_FILE))
+        start_epoch = self.try_resume()
+        for past in self.history:  # a resumed run re-logs what the interrupted one had logged
+            _log_epoch(live, past)
+        print(f"model: {self.model.parameter_count():,} parameters, vocab {self.lstm_config.vocab_size}, "
+              f"{len(self.train_loader)} batches/epoch on {self.device}")
+        for epoch in range(start_epoch, self.config.epochs):
+            if self.epochs_without_improvement >= self.config.patience:
+                break
+            started = time.perf_counter()
+            train_loss = self.train_epoch(epoch)
+            metrics, examples = self.validate()
+            metrics = {"epoch": epoch + 1, "train_loss": train_loss, **metrics,
+                       "lr": self.scheduler.get_last_lr()[0], "epoch_seconds": time.perf_counter() - started}
+            self.history.append(metrics)
+            _log_epoch(live, metrics)
+            _print_epoch(metrics, examples)
+            if metrics["val_loss"] < self.best_val_loss:
+                self.best_val_loss = metrics["val_loss"]
+                self.epochs_without_improvement = 0
+                save_model(self.model, self.out_dir / MODEL_FILE, self.vocab,
+                           {"epoch": epoch + 1, "val_loss": metrics["val_loss"]})
+            else:
+                self.epochs_without_improvement += 1
+            self.save_checkpoint(epoch)
+        self.checkpoint_path.unlink(missing_ok=True)  # finished: nothing to resume
+        best = min(self.history, key=lambda m: m["val_loss"])
+        return {"best_epoch": best["epoch"], "epochs_run": len(self.history),
+                **{f"best_{k}": v for k, v in best.items() if k.startswith("val_")},
+                "parameters": self.model.parameter_count(), "vocab_size": self.lstm_config.vocab_size,
+                "train_seconds": round(sum(m["epoch_seconds"] for m in self.history), 1)}
+
+
+def _log_epoch(live, metrics: dict[str, float]) -> None:
+    for name, value in metrics.items():
+        if name != "epoch":
+            live.log_metric(name, round(float(value), 5))
+    live.next_step()
+
+
+def _print_epoch(metrics: dict[str, float], examples: list[dict[str, str]]) -> None:
+    print(f"epoch {metrics['epoch']}: train_loss {metrics['train_loss']:.4f}  val_loss {metrics['val_loss']:.4f}  "
+          f"ppl {metrics['val_perplexity']:.1f}  val ROUGE-1/2/L {metrics['val_rouge1']:.4f} / "
+          f"{metrics['val_rouge2']:.4f} / {metrics['val_rougeL']:.4f}  ({metrics['epoch_seconds']:.0f}s)")
+    for row in examples:
+        print(f"    {row['prompt']} [{row['target']}] -> {row['completion']}")
