@@ -7,16 +7,22 @@ completion scoring 0. Means come with seeded bootstrap confidence intervals.
 """
 from __future__ import annotations
 
+import json
+import os
+import platform
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, Sequence
 
 import numpy as np
+import pandas as pd
 from rouge_score import rouge_scorer
 from torch.utils.data import DataLoader
 
-from src.data_utils import clean_text, DataConfig, seeded_sample
+from src.data_utils import DataConfig, clean_text, clean_texts, read_raw_texts, read_texts, report_bad_rows, \
+    seeded_sample
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 MIN_WORDS = 4
@@ -193,3 +199,49 @@ class MostFrequentWords:
 
     def complete(self, prompts: list[str], budgets: list[int]) -> list[str]:
         return [" ".join(self.words[:b]) for b in budgets]
+
+
+# --------------------------------------------------------------------------- what the eval stages share
+def load_eval_texts(path: Path | None, cleaning: DataConfig, config: EvalConfig,
+                    default: Path = Path("data/test.csv")) -> list[str]:
+    """The texts to score: the (already clean) test split, or any raw file cleaned the same way."""
+    if path is None:
+        texts = read_texts(default)
+    else:
+        raw = read_raw_texts(Path(path), cleaning.text_column)
+        report_bad_rows(raw.bad_rows)
+        texts, _ = clean_texts(raw.texts, cleaning)
+    return select_texts(texts, config)
+
+
+def file_size_mb(*paths: Path) -> float:
+    return round(sum(Path(p).stat().st_size for p in paths if Path(p).is_file()) / 1e6, 3)
+
+
+def machine_description() -> str:
+    """Where the timings were taken: the GPU, or the CPU model and core count."""
+    import torch
+
+    if torch.cuda.is_available():
+        return f"GPU {torch.cuda.get_device_name()}"
+    cpu = platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    return f"CPU {cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def write_eval_outputs(result: EvalResult, info: dict[str, Any], metrics_path: Path, config: EvalConfig) -> None:
+    """metrics JSON (ROUGE first, so `dvc metrics show` lines the models up) and an examples CSV beside it."""
+    metrics_path = Path(metrics_path)
+    metrics_path.parent.mkdir(parents=True, exist_ok=True)
+    metrics = {**result.metrics, **info, "machine": machine_description()}
+    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
+    rows = result.example_rows(config.examples, config.seed)
+    pd.DataFrame(rows).to_csv(examples_path(metrics_path), index=False)
+
+
+def examples_path(metrics_path: Path) -> Path:
+    return Path(metrics_path).with_name(Path(metrics_path).stem + "_examples.csv")

@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import random
+import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -115,7 +116,8 @@ class Trainer:
             train.batch_size, seed=train.seed, shuffle=False)
         self.val_examples = make_examples(val_texts)[:train.val_rouge_texts]
         self.model = LSTMLanguageModel(self.lstm_config).to(self.device)
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=train.lr, weight_decay=train.weight_decay,
+                                           fused=True)
         total_steps = train.epochs * len(self.train_loader)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: warmup_cosine(step, train.warmup_steps, total_steps))
@@ -132,7 +134,8 @@ class Trainer:
             self.train_loader.batch_sampler.set_epoch(epoch)  # a new seeded batch order every epoch
         use_amp = self.device.type == "cuda"
         total, count = 0.0, 0
-        bar = tqdm(self.train_loader, desc=f"epoch {epoch + 1}/{self.config.epochs}", unit="batch", leave=False)
+        bar = tqdm(self.train_loader, desc=f"epoch {epoch + 1}/{self.config.epochs}", unit="batch", leave=False,
+                   mininterval=2 if sys.stderr.isatty() else 30)
         for batch in bar:
             batch = batch.to(self.device)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
@@ -143,9 +146,9 @@ class Trainer:
             self.optimizer.step()
             self.scheduler.step()
             n = int(batch.mask.sum())
-            total += float(loss) * n
+            total += loss.item() * n
             count += n
-            bar.set_postfix(loss=f"{total / count:.3f}")
+            bar.set_postfix(loss=f"{total / count:.3f}", refresh=False)
         return total / max(count, 1)
 
     def validate(self) -> tuple[dict[str, float], list[dict[str, str]]]:

@@ -26,3 +26,14 @@ def run_stage(main: Callable[[], None]) -> None:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
+
+
+def eval_arguments(description: str, default_out: str):
+    """`--texts PATH --out PATH`: score any file of raw texts with the same cleaning and protocol."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--texts", type=Path, default=None,
+                        help="raw texts (one per line, or a CSV) instead of the test split")
+    parser.add_argument("--out", type=Path, default=Path(default_out), help="metrics JSON to write")
+    return parser.parse_args()

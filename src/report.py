@@ -1,0 +1,263 @@
+"""The report stage: read the metric files, draw the figures, write reports/report.md with a recommendation.
+
+Every number in the report is read from a metrics file at build time (never typed in), so
+rebuilding the report from the same files gives the same text.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from src.errors import UserError
+
+MODELS = {"lstm": "LSTM", "gpt2": "transformer", "baseline": "baseline"}
+ROUGE = ("rouge1", "rouge2", "rougeL")
+
+
+@dataclass
+class ReportConfig:
+    """The ``report`` section of params.yaml: the decision rule and the examples shown."""
+
+    primary_metric: str = "rouge1"
+    min_size_ratio: float = 10.0  # the LSTM must be this many times smaller ...
+    min_speed_ratio: float = 10.0  # ... and this many times faster at batch 1 to win a tie
+    max_model_mb: float = 100.0  # what a mobile app can ship
+    examples: int = 10
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if self.primary_metric not in ROUGE:
+            raise UserError(f"params.yaml report.primary_metric={self.primary_metric!r}: use one of {', '.join(ROUGE)}")
+
+
+def fmt(value: float, digits: int = 4) -> str:
+    return f"{value:.{digits}f}"
+
+
+def load_metrics(metrics_dir: Path) -> dict[str, dict[str, Any]]:
+    metrics = {}
+    for key in MODELS:
+        path = Path(metrics_dir) / f"{key}.json"
+        if not path.exists():
+            raise UserError(f"{path} not found: run `dvc repro` (eval_lstm, eval_gpt2) first")
+        metrics[key] = json.loads(path.read_text())
+    return metrics
+
+
+# --------------------------------------------------------------------------- the decision
+def recommend(metrics: dict[str, dict[str, Any]], config: ReportConfig) -> tuple[str, str]:
+    """(model to ship, the reason), by the rule stated in the report."""
+    m = config.primary_metric
+    lstm, gpt2 = metrics["lstm"], metrics["gpt2"]
+    size_ratio = gpt2["size_mb"] / max(lstm["size_mb"], 1e-9)
+    speed_ratio = gpt2["ms_per_text_batch1"] / max(lstm["ms_per_text_batch1"], 1e-9)
+    if lstm[f"{m}_ci"][0] > gpt2[f"{m}_ci"][1]:
+        return "LSTM", (f"the LSTM's {m} is higher than the transformer's beyond both confidence intervals "
+                        f"({fmt(lstm[m])} vs {fmt(gpt2[m])}), and it is {size_ratio:.0f}x smaller "
+                        f"and {speed_ratio:.0f}x faster")
+    if gpt2[f"{m}_ci"][0] > lstm[f"{m}_ci"][1]:
+        if gpt2["size_mb"] > config.max_model_mb:
+            return "LSTM", (f"the transformer's {m} is higher ({fmt(gpt2[m])} vs {fmt(lstm[m])}), but at "
+                            f"{gpt2['size_mb']:.0f} MB it exceeds the {config.max_model_mb:.0f} MB mobile budget; "
+                            f"the LSTM fits it and the quality gap is the price")
+        return "transformer", (f"the transformer's {m} is higher beyond both confidence intervals "
+                               f"({fmt(gpt2[m])} vs {fmt(lstm[m])}) and it fits the mobile budget")
+    if size_ratio >= config.min_size_ratio and speed_ratio >= config.min_speed_ratio:
+        return "LSTM", (f"the {m} difference is inside the confidence intervals ({fmt(lstm[m])} vs {fmt(gpt2[m])}) "
+                        f"and the LSTM is {size_ratio:.0f}x smaller and {speed_ratio:.0f}x faster")
+    return "transformer", (f"the {m} difference is inside the confidence intervals and the LSTM is not "
+                           f"{config.min_size_ratio:.0f}x smaller and {config.min_speed_ratio:.0f}x faster")
+
+
+# --------------------------------------------------------------------------- tables
+def headline_table(metrics: dict[str, dict[str, Any]]) -> str:
+    lines = ["| model | ROUGE-1 [95% CI] | ROUGE-2 [95% CI] | ROUGE-L [95% CI] | next-word top-1 | parameters "
+             "| size MB | ms/text batch 1 | ms/text batched | texts |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for key, label in MODELS.items():
+        r = metrics[key]
+        cells = [f"{fmt(r[k])} [{fmt(r[k + '_ci'][0])}, {fmt(r[k + '_ci'][1])}]" for k in ROUGE]
+        name = f"{label}: {r['model']}"
+        lines.append(f"| {name} | {' | '.join(cells)} | {fmt(r['next_word_top1'])} | {r['parameters']:,} "
+                     f"| {r['size_mb']:.1f} | {r.get('ms_per_text_batch1', 0):.2f} | {r['ms_per_text_batched']:.2f} "
+                     f"| {r['n_texts']} |")
+    return "\n".join(lines)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    frame = frame.astype(object).where(frame.notna(), "")
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    rows = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *rows])
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return fmt(value) if abs(value) < 10 else f"{value:.1f}"
+    return str(value).replace("|", "\\|")
+
+
+def side_by_side(metrics_dir: Path, n: int) -> pd.DataFrame:
+    """Rows both eval stages picked by the same seeded rule on the same texts, joined by prompt."""
+    frames = {key: pd.read_csv(Path(metrics_dir) / f"{key}_examples.csv", keep_default_na=False)
+              for key in ("lstm", "gpt2", "baseline")}
+    table = frames["lstm"][["prompt", "target", "completion"]].rename(columns={"completion": "LSTM"})
+    for key, label in (("gpt2", "transformer"), ("baseline", "baseline")):
+        table = table.merge(frames[key][["prompt", "target", "completion"]].rename(columns={"completion": label}),
+                            on=["prompt", "target"], how="inner")
+    return table.head(n)
+
+
+# --------------------------------------------------------------------------- figures
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def read_training_history(live_dir: Path) -> pd.DataFrame:
+    """The per-epoch values that dvclive logged, one column per metric, indexed by epoch."""
+    tsv_dir = Path(live_dir) / "plots" / "metrics"
+    columns = {}
+    for tsv in sorted(tsv_dir.glob("*.tsv")):
+        frame = pd.read_csv(tsv, sep="\t")
+        columns[tsv.stem] = frame.set_index("step")[tsv.stem]
+    if not columns:
+        raise UserError(f"{tsv_dir}: no training logs; run `dvc repro train_lstm` first")
+    history = pd.DataFrame(columns)
+    history.index = history.index + 1
+    history.index.name = "epoch"
+    return history
+
+
+def plot_learning_curves(history: pd.DataFrame, path: Path) -> None:
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for name in ("train_loss", "val_loss"):
+        left.plot(history.index, history[name], marker="o", label=name)
+    left.set(xlabel="epoch", ylabel="cross-entropy per word", title="LSTM loss")
+    left.legend()
+    for name in ("val_rouge1", "val_rouge2", "val_rougeL"):
+        right.plot(history.index, history[name], marker="o", label=name)
+    right.set(xlabel="epoch", ylabel="F1", title="LSTM val ROUGE (generated completions)")
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_rouge_with_ci(metrics: dict[str, dict[str, Any]], path: Path) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.25
+    for offset, (key, label) in enumerate(MODELS.items()):
+        means = [metrics[key][k] for k in ROUGE]
+        errors = [[m - metrics[key][k + "_ci"][0] for m, k in zip(means, ROUGE)],
+                  [metrics[key][k + "_ci"][1] - m for m, k in zip(means, ROUGE)]]
+        ax.bar([i + (offset - 1) * width for i in range(3)], means, width, yerr=errors, capsize=4, label=label)
+    ax.set_xticks(range(3), ["ROUGE-1", "ROUGE-2", "ROUGE-L"])
+    ax.set(ylabel="F1 (mean, 95% bootstrap CI)", title="Completion quality on the same test texts")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_quality_vs_cost(metrics: dict[str, dict[str, Any]], metric: str, path: Path) -> None:
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, (cost, label) in zip(axes, (("size_mb", "size on disk, MB"), ("ms_per_text_batch1", "ms per text, batch 1"))):
+        for key, name in MODELS.items():
+            if key == "baseline":
+                ax.axhline(metrics[key][metric], color="grey", linestyle="--", label="baseline")
+                continue
+            ax.errorbar(metrics[key][cost], metrics[key][metric], fmt="o", capsize=4, label=name,
+                        yerr=[[metrics[key][metric] - metrics[key][metric + "_ci"][0]],
+                              [metrics[key][metric + "_ci"][1] - metrics[key][metric]]])
+        ax.set(xscale="log", xlabel=label, ylabel=metric, title=f"{metric} against {label}")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_sweep(table: pd.DataFrame, label_column: str, metric: str, title: str, path: Path) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(table) + 1.5))
+    ax.barh(table[label_column].astype(str), table[metric])
+    ax.set(xlabel=metric, title=title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- the report
+def build_report(metrics_dir: Path, plots_dir: Path, config: ReportConfig, lstm_sweep: Path | None = None) -> str:
+    """Draw the figures into `plots_dir` and return the report's Markdown."""
+    metrics_dir, plots_dir = Path(metrics_dir), Path(plots_dir)
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    metrics = load_metrics(metrics_dir)
+    data = json.loads((metrics_dir / "data.json").read_text())
+    split = json.loads((metrics_dir / "split.json").read_text())
+    training = json.loads((metrics_dir / "train_summary.json").read_text())
+    history = read_training_history(metrics_dir / "train_lstm")
+    gpt2_sweep = pd.read_csv(metrics_dir / "gpt2_generation_sweep.csv")
+    choice, reason = recommend(metrics, config)
+    m = config.primary_metric
+
+    plot_learning_curves(history, plots_dir / "learning_curves.png")
+    plot_rouge_with_ci(metrics, plots_dir / "rouge_ci.png")
+    plot_quality_vs_cost(metrics, m, plots_dir / "quality_vs_cost.png")
+    plot_sweep(gpt2_sweep, "name", m, "Transformer generation settings on val",
+               plots_dir / "gpt2_generation_sweep.png")
+    sections = [
+        "# Tweet autocomplete: LSTM against a pretrained transformer",
+        f"**Recommendation: ship the {choice}.** Rule ({m}, the primary metric): if one model's {m} is higher "
+        f"beyond both 95% confidence intervals, it wins, unless it is the transformer and exceeds the "
+        f"{config.max_model_mb:.0f} MB mobile budget; if the intervals overlap, the LSTM wins when it is at least "
+        f"{config.min_size_ratio:.0f}x smaller and {config.min_speed_ratio:.0f}x faster at batch 1. "
+        f"Here {reason}.",
+        "## Setup",
+        f"- Data: `{data['raw']}` ({data['layout']} layout): {data['read']:,} tweets read, {data['kept']:,} kept "
+        f"after cleaning (dropped: {_drop_counts(data)}); "
+        f"split train {split['train']:,} / val {split['val']:,} / test {split['test']:,}.",
+        f"- Protocol: each test text of at least 4 words is cut after its first 3/4 of words; every model must "
+        f"produce exactly as many words as the rest holds; rouge-score F1 without stemming, an empty completion "
+        f"scores 0; {metrics['lstm']['n_texts']:,} texts, the same for every model; 95% bootstrap intervals.",
+        f"- LSTM: {metrics['lstm']['model']}, {training['parameters']:,} parameters, vocabulary "
+        f"{training['vocab_size']:,}, best epoch {training['best_epoch']} of {training['epochs_run']} "
+        f"({training['train_seconds']:.0f} s of training).",
+        f"- Transformer: `{metrics['gpt2']['model']}` with generation settings `{metrics['gpt2']['generation']}` "
+        f"chosen on val.",
+        f"- Machine: {metrics['lstm'].get('machine', 'not recorded')}.",
+        "## Results on the test texts",
+        headline_table(metrics),
+        "![ROUGE with confidence intervals](../plots/rouge_ci.png)",
+        "![Quality against size and latency](../plots/quality_vs_cost.png)",
+        "## Training",
+        markdown_table(history.reset_index()[["epoch", "train_loss", "val_loss", "val_perplexity", "val_rouge1",
+                                              "val_rouge2", "val_rougeL"]]),
+        "![Learning curves](../plots/learning_curves.png)",
+        "## Hyper-parameter and generation-setting sweeps",
+    ]
+    if lstm_sweep is not None and Path(lstm_sweep).exists():
+        sweep = pd.read_csv(lstm_sweep)
+        sections += ["LSTM sweep on val (`benchmarks/lstm_sweep.sh`):", markdown_table(sweep)]
+    sections += ["Transformer generation settings on val:", markdown_table(gpt2_sweep),
+                 "![Generation sweep](../plots/gpt2_generation_sweep.png)",
+                 f"## Examples (the first {config.examples} of a seeded sample of test texts)",
+                 markdown_table(side_by_side(metrics_dir, config.examples))]
+    return "\n\n".join(sections) + "\n"
+
+
+def _drop_counts(data: dict[str, Any]) -> str:
+    return ", ".join(f"{k.removeprefix('dropped_').replace('_', ' ')} {v:,}" for k, v in data.items()
+                     if k.startswith("dropped_"))

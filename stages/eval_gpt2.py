@@ -1,0 +1,38 @@
+"""Stage `eval_gpt2`: choose generation settings on val, then score the pretrained transformer on the test texts."""
+from dataclasses import replace
+
+from _common import eval_arguments, run_stage
+
+from src.data_utils import DataConfig, read_texts
+from src.eval_transformer_pipeline import GPT2Config, TransformerCompleter, load_transformer, model_size_mb, \
+    parameter_count, sweep_generation
+from src.evaluation import EvalConfig, evaluate, load_eval_texts, make_examples, select_texts, time_batch_of_one, \
+    write_eval_outputs
+from src.lstm_train import pick_device
+from src.params import load_config
+
+
+def main() -> None:
+    args = eval_arguments(__doc__, "metrics/gpt2.json")
+    cleaning, gpt2 = load_config(DataConfig, "data"), load_config(GPT2Config, "gpt2")
+    config = replace(load_config(EvalConfig, "eval"), batch_size=gpt2.batch_size)
+    model, tokenizer = load_transformer(gpt2.model, pick_device())
+
+    val_examples = make_examples(select_texts(read_texts("data/val.csv"), config))[:gpt2.sweep_texts]
+    print(f"generation sweep on {len(val_examples)} val texts:")
+    table, best = sweep_generation(model, tokenizer, gpt2, config, cleaning, val_examples)
+    table.to_csv(args.out.with_name(f"{args.out.stem}_generation_sweep.csv"), index=False)
+    print(f"chosen by val {gpt2.select_by}: {best}")
+
+    examples = make_examples(load_eval_texts(args.texts, cleaning, config))
+    completer = TransformerCompleter(model, tokenizer, cleaning, best, gpt2.max_tokens_per_word, gpt2.seed)
+    result = evaluate(completer, examples, config, cleaning)
+    write_eval_outputs(result, {
+        "model": gpt2.model, "generation": best, "parameters": parameter_count(model),
+        "size_mb": model_size_mb(gpt2.model, model),
+        "ms_per_text_batch1": time_batch_of_one(completer, examples, config.latency_texts)}, args.out, config)
+    print(f"{gpt2.model}: {result.metrics}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

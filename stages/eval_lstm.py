@@ -1,0 +1,35 @@
+"""Stage `eval_lstm`: score the trained LSTM and the most-frequent-words baseline on the test texts."""
+from _common import eval_arguments, run_stage
+
+from src.data_utils import DataConfig, read_texts
+from src.eval_lstm import MODEL_FILE, TOKENIZER_FILE, LSTMCompleter, next_word_candidates
+from src.evaluation import EvalConfig, MostFrequentWords, evaluate, file_size_mb, load_eval_texts, make_examples, \
+    time_batch_of_one, write_eval_outputs
+from src.params import load_config
+
+MODEL_DIR = "models/lstm"
+
+
+def main() -> None:
+    args = eval_arguments(__doc__, "metrics/lstm.json")
+    cleaning, config = load_config(DataConfig, "data"), load_config(EvalConfig, "eval")
+    examples = make_examples(load_eval_texts(args.texts, cleaning, config))
+    lstm = LSTMCompleter.from_dir(MODEL_DIR)
+    result = evaluate(lstm, examples, config, cleaning, next_word_candidates(lstm, examples))
+    write_eval_outputs(result, {
+        "model": f"word LSTM ({MODEL_DIR})", "parameters": lstm.model.parameter_count(),
+        "size_mb": file_size_mb(f"{MODEL_DIR}/{MODEL_FILE}", f"{MODEL_DIR}/{TOKENIZER_FILE}"),
+        "ms_per_text_batch1": time_batch_of_one(lstm, examples, config.latency_texts)}, args.out, config)
+    print(f"LSTM: {result.metrics}")
+
+    baseline = MostFrequentWords(read_texts("data/train.csv"))
+    result = evaluate(baseline, examples, config)
+    baseline_out = "metrics/baseline.json" if args.texts is None else args.out.with_name(f"{args.out.stem}_baseline.json")
+    write_eval_outputs(result, {"model": baseline.name, "parameters": 0, "size_mb": 0.0, "words": baseline.words,
+                                "ms_per_text_batch1": time_batch_of_one(baseline, examples, config.latency_texts)},
+                       baseline_out, config)
+    print(f"baseline: {result.metrics}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

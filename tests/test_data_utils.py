@@ -1,0 +1,176 @@
+"""Cleaning steps on real tricky lines, raw layouts, bad input, sampling and splitting."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_stage, write_params
+from src.data_utils import DataConfig, DataError, clean_text, clean_texts, detect_layout, fix_mojibake, \
+    normalize_whitespace, prepare_dataset, read_raw_texts, replace_mentions, replace_urls, seeded_sample, \
+    split_texts, strip_punctuation, unescape_html
+
+CONFIG = DataConfig()
+
+
+# --------------------------------------------------------------------------- each step on real lines
+def test_unescape_html_on_real_lines(tweet_lines):
+    line = tweet_lines[262]  # '... ThEn u NeEda &quot;gEt LiKe mE&quot; &amp;&...'
+    assert "&quot;" in line
+    out = unescape_html(line)
+    assert "&quot;" not in out and "&amp;" not in out and '"gEt LiKe mE"' in out
+    assert unescape_html("&amp;quot;") == '"'  # double-escaped text in the corpus
+
+
+def test_fix_mojibake_on_real_lines(tweet_lines):
+    line = tweet_lines[311]  # 'Incubus â\x80\x93 I wish you were here â\x99« http://...'
+    fixed = fix_mojibake(line)
+    assert "â" not in fixed
+    assert "–" in fixed and "♫" in fixed
+    assert fix_mojibake("plain ascii") == "plain ascii"
+
+
+def test_urls_removed_or_replaced(tweet_lines):
+    line = tweet_lines[8]  # 'Lunch time  http://twitpic.com/7hvpi'
+    assert "http" not in replace_urls(line)
+    assert replace_urls("see www.example.com/x now", "xxurl").split() == ["see", "xxurl", "now"]
+
+
+def test_mentions_removed_or_replaced(tweet_lines):
+    line = tweet_lines[55]  # '@alyankovic Clever. '
+    assert normalize_whitespace(replace_mentions(line)) == "Clever."
+    assert replace_mentions("hi @bob's dog", "xxuser").split() == ["hi", "xxuser", "dog"]
+
+
+def test_punctuation_keeps_inword_apostrophes():
+    assert strip_punctuation("can't stop!!! 'quoted' ok...").split() == ["can't", "stop", "quoted", "ok"]
+
+
+def test_lowercase_happens_before_the_character_filter(tweet_lines):
+    line = tweet_lines[287]  # 'uhm getting ready for dance  I Freaking Miss Sam! &lt;3'
+    assert clean_text(line, CONFIG) == "uhm getting ready for dance i freaking miss sam 3"
+
+
+def test_each_step_can_be_switched_off():
+    config = DataConfig(lowercase=False, strip_punctuation=False, urls="keep", mentions="placeholder")
+    assert clean_text("@Bob Look: http://x.y/z !", config) == "xxuser Look: http://x.y/z !"
+
+
+def test_clean_texts_counts_every_drop(tweet_lines):
+    texts = [tweet_lines[55], tweet_lines[56], "", "   ", tweet_lines[18], tweet_lines[18]]
+    kept, counts = clean_texts(texts, CONFIG)
+    assert counts == {"read": 6, "dropped_short": 2, "dropped_empty": 2, "dropped_duplicate": 1, "kept": 1}
+    assert kept == [clean_text(tweet_lines[18], CONFIG)]
+
+
+def test_bad_cleaning_parameter_is_named():
+    with pytest.raises(DataError, match="data.urls"):
+        DataConfig(urls="delete")
+
+
+# --------------------------------------------------------------------------- raw layouts
+def test_detects_the_three_layouts(tmp_path, sentiment140_path):
+    from conftest import TWEETS
+
+    assert detect_layout(TWEETS) == "lines"
+    assert detect_layout(sentiment140_path) == "sentiment140"
+    header = tmp_path / "h.csv"
+    header.write_text("id,text\n1,hello there my friend\n")
+    assert detect_layout(header) == "csv"
+    assert read_raw_texts(header).texts == ["hello there my friend"]
+
+
+def test_sentiment140_is_read_as_latin1(sentiment140_path):
+    data = read_raw_texts(sentiment140_path)
+    assert len(data.texts) == 20000 and not data.bad_rows
+    assert data.texts[0].startswith("@switchfoot http://twitpic.com/2y1zl - Awww")
+    # line 252 holds bytes that are not UTF-8: read, not lost
+    assert data.texts[251].startswith("@markhoppus lol you")
+
+
+def test_non_utf8_bytes_in_a_lines_file(tmp_path):
+    path = tmp_path / "tweets.txt"
+    path.write_bytes("caf\u00e9 is open today\n".encode() + b"na\xefve bytes here today\n")
+    assert read_raw_texts(path).texts == ["caf\u00e9 is open today", "na\u00efve bytes here today"]
+
+
+def test_broken_csv_row_is_reported_and_counted(tmp_path):
+    path = tmp_path / "raw.csv"
+    good = '"0","1","Mon","NO_QUERY","u","this is a good tweet"\n'
+    path.write_text(good + '"4","2","Mon","broken"\n' + good.replace("good", "second good"), encoding="latin-1")
+    data = read_raw_texts(path)
+    assert data.texts == ["this is a good tweet", "this is a second good tweet"]
+    assert data.bad_rows == [f"{path}:2: expected 6 columns, got 4"]
+    counts = prepare_dataset(DataConfig(raw=str(path)), tmp_path / "out.csv")
+    assert counts["read"] == 3 and counts["dropped_broken_row"] == 1 and counts["kept"] == 2
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "the file is empty"),
+    (b"\x00\x01\x02binary", "unknown layout"),
+    (b"id,label,body\n1,0,hello\n", "without a 'text' column"),
+])
+def test_bad_files_name_the_file(tmp_path, content, message):
+    path = tmp_path / "raw.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message) as error:
+        read_raw_texts(path)
+    assert str(path) in str(error.value)
+
+
+def test_prepare_stage_bad_input_exits_with_one_message(tmp_path):
+    write_params(tmp_path, data={"raw": "data/missing.csv", "url": "http://127.0.0.1:9/tweets.txt"})
+    result = run_stage("prepare", tmp_path)
+    assert result.returncode == 1
+    assert "data/missing.csv does not exist and downloading it" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data" / "missing.csv").exists()  # no half-written download
+
+    (tmp_path / "empty.txt").write_text("")
+    write_params(tmp_path, data={"raw": "empty.txt"})
+    result = run_stage("prepare", tmp_path)
+    assert result.returncode == 1 and "empty.txt: the file is empty" in result.stderr
+
+
+def test_unknown_parameter_is_named(tmp_path):
+    write_params(tmp_path, data={"max_text": 5})
+    result = run_stage("prepare", tmp_path)
+    assert result.returncode == 1 and "data.max_text: unknown parameter" in result.stderr
+
+
+def test_prepare_stage_on_the_real_file(tmp_path):
+    from conftest import TWEETS
+
+    if not TWEETS.exists():
+        pytest.skip("no real data")
+    write_params(tmp_path, data={"raw": str(TWEETS), "max_texts": 5000})
+    result = run_stage("prepare", tmp_path)
+    assert result.returncode == 0, result.stderr
+    counts = json.loads((tmp_path / "metrics" / "data.json").read_text())
+    assert counts["read"] == 124859
+    dropped = sum(v for k, v in counts.items() if k.startswith("dropped_"))
+    assert counts["read"] == dropped + counts["kept"] and counts["kept"] == 5000
+
+
+# --------------------------------------------------------------------------- sampling and splitting
+def test_sample_is_seeded_and_keeps_order():
+    texts = [f"t{i}" for i in range(100)]
+    a, b = seeded_sample(texts, 10, seed=1), seeded_sample(texts, 10, seed=1)
+    assert a == b and a == sorted(a, key=texts.index) and seeded_sample(texts, 10, seed=2) != a
+    assert seeded_sample(texts, 0, seed=1) == texts
+
+
+def test_split_is_deterministic_and_disjoint():
+    texts = [f"text number {i}" for i in range(1000)]
+    first, second = split_texts(texts, 0.1, 0.1, seed=7), split_texts(texts, 0.1, 0.1, seed=7)
+    assert first == second
+    assert {k: len(v) for k, v in first.items()} == {"val": 100, "test": 100, "train": 800}
+    sets = [set(v) for v in first.values()]
+    assert set.union(*sets) == set(texts) and sum(map(len, sets)) == len(texts)
+    assert split_texts(texts, 0.1, 0.1, seed=8)["test"] != first["test"]
+
+
+def test_bad_split_ratios_are_named():
+    with pytest.raises(DataError, match="val_ratio"):
+        split_texts(["a"], 0.6, 0.5, seed=0)
