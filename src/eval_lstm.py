@@ -1,41 +1,88 @@
 """The LSTM as a `Completer`, and the eval_lstm stage's work: score it and the baseline on the test texts."""
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from tokenizers import Tokenizer
 
 from src.evaluation import Example
+from src.params import build_config
 from src.lstm_model import GenerationConfig, LSTMLanguageModel, NEVER_GENERATED, load_model
 from src.tokenizer import EOS_ID, encode_texts, load_tokenizer
 
 MODEL_FILE, TOKENIZER_FILE = "model.pt", "tokenizer.json"
 
 
+@dataclass
+class LSTMDecoding:
+    """The ``lstm_decoding`` section of params.yaml: how eval_lstm turns the model into completions."""
+
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int = 0
+    # > 0: minimum-Bayes-risk decoding. Draw this many sampled completions and return, of them and the
+    # greedy one, the completion with the highest mean unigram F1 against the samples: the consensus.
+    mbr_samples: int = 0
+
+    def generation(self) -> GenerationConfig:
+        return GenerationConfig(do_sample=self.do_sample or self.mbr_samples > 0, temperature=self.temperature,
+                                top_k=self.top_k, top_p=self.top_p, seed=self.seed)
+
+
+@dataclass
+class LSTMEvalConfig:
+    """The ``lstm_eval`` section of params.yaml: decoding settings compared on val, the best used on test."""
+
+    sweep_texts: int = 500
+    select_by: str = "rouge1"
+    candidates: list[dict[str, Any]] = field(default_factory=lambda: [{"name": "greedy"}])
+
+    def decodings(self) -> list[LSTMDecoding]:
+        return [build_config(LSTMDecoding, {k: v for k, v in c.items() if k != "name"}, f"lstm_eval.candidates[{i}]")
+                for i, c in enumerate(self.candidates)]
+
+
 class LSTMCompleter:
     """Finishes prompts with exactly the asked number of words (<eos> is held back until then)."""
 
-    def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, generation: GenerationConfig | None = None,
+    def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, decoding: LSTMDecoding | None = None,
                  name: str = "LSTM"):
         self.model = model.eval()
         self.tokenizer = tokenizer
-        self.generation = generation or GenerationConfig()
+        self.decoding = decoding or LSTMDecoding()
         self.name = name
 
     @classmethod
-    def from_dir(cls, model_dir: Path, generation: GenerationConfig | None = None) -> "LSTMCompleter":
+    def from_dir(cls, model_dir: Path, decoding: LSTMDecoding | None = None) -> "LSTMCompleter":
         tokenizer = load_tokenizer(Path(model_dir) / TOKENIZER_FILE)
         model = load_model(Path(model_dir) / MODEL_FILE, vocab=tokenizer.get_vocab())
-        return cls(model, tokenizer, generation)
+        return cls(model, tokenizer, decoding)
 
     def _prompt_ids(self, prompts: list[str]) -> list[list[int]]:
         return encode_texts(self.tokenizer, prompts, add_bos=True, add_eos=False)
 
     def complete(self, prompts: list[str], budgets: list[int]) -> list[str]:
-        new_ids = self.model.generate(self._prompt_ids(prompts), max_new_tokens=budgets, min_new_tokens=budgets,
-                                      generation=self.generation)
+        prompt_ids = self._prompt_ids(prompts)
+        if self.decoding.mbr_samples > 0:
+            new_ids = self._minimum_bayes_risk(prompt_ids, budgets)
+        else:
+            new_ids = self.model.generate(prompt_ids, budgets, budgets, self.decoding.generation())
         return [self.tokenizer.decode(ids) for ids in new_ids]
+
+    def _minimum_bayes_risk(self, prompt_ids: list[list[int]], budgets: list[int]) -> list[list[int]]:
+        k = self.decoding.mbr_samples
+        greedy = self.model.generate(prompt_ids, budgets, budgets)
+        repeated = [b for b in budgets for _ in range(k)]
+        samples = self.model.generate([p for p in prompt_ids for _ in range(k)], repeated, repeated,
+                                      self.decoding.generation())
+        return [consensus([greedy[i], *samples[i * k:(i + 1) * k]], samples[i * k:(i + 1) * k])
+                for i in range(len(prompt_ids))]
 
     @torch.no_grad()
     def next_words(self, prompts: list[str], k: int) -> list[list[str]]:
@@ -44,6 +91,18 @@ class LSTMCompleter:
         log_probs[:, [*NEVER_GENERATED, EOS_ID]] = float("-inf")
         top = log_probs.topk(k, dim=-1).indices.tolist()
         return [[self.tokenizer.id_to_token(i) for i in row] for row in top]
+
+
+def unigram_f1(a: Counter, b: Counter) -> float:
+    overlap = sum((a & b).values())
+    return 0.0 if overlap == 0 else 2 * overlap / (sum(a.values()) + sum(b.values()))
+
+
+def consensus(candidates: list[list[int]], evidence: list[list[int]]) -> list[int]:
+    """The candidate with the highest total unigram F1 against `evidence` (ties: the earliest candidate)."""
+    evidence_counts = [Counter(e) for e in evidence]
+    scores = [sum(unigram_f1(Counter(c), e) for e in evidence_counts) for c in candidates]
+    return candidates[max(range(len(candidates)), key=scores.__getitem__)]
 
 
 def next_word_candidates(completer: LSTMCompleter, examples: list[Example], k: int = 3,

@@ -22,7 +22,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, L
 
 from src.data_utils import DataConfig, clean_text
 from src.errors import UserError
-from src.evaluation import ROUGE_TYPES, EvalConfig, Example, evaluate, file_size_mb
+from src.evaluation import EvalConfig, Example, choose_on_val, file_size_mb
 
 GENERATION_KEYS = ("do_sample", "num_beams", "temperature", "top_k", "top_p", "repetition_penalty",
                    "no_repeat_ngram_size")
@@ -139,13 +139,17 @@ class HoldStopTokens(LogitsProcessor):
 
 
 class BudgetReached(StoppingCriteria):
-    """A row is done once a word beyond its budget has begun: then its last budget word is complete."""
+    """A row is done once a word beyond its budget has begun (so its last budget word is complete), or when it
+    has used its own token cap, so that a row's output never depends on the other rows of its batch."""
 
-    def __init__(self, count_words: WordCounter, budgets: torch.Tensor):
-        self.count_words, self.budgets = count_words, budgets
+    def __init__(self, count_words: WordCounter, budgets: torch.Tensor, token_caps: torch.Tensor):
+        self.count_words, self.budgets, self.token_caps = count_words, budgets, token_caps
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs) -> torch.BoolTensor:
-        return self.count_words(input_ids) > _per_row(self.budgets.to(input_ids.device), len(input_ids))
+        n_rows = len(input_ids)
+        generated = input_ids.shape[1] - self.count_words.prompt_length
+        words_done = self.count_words(input_ids) > _per_row(self.budgets.to(input_ids.device), n_rows)
+        return words_done | (generated >= _per_row(self.token_caps.to(input_ids.device), n_rows))
 
 
 def newline_token_ids(tokenizer) -> list[int]:
@@ -176,15 +180,16 @@ class TransformerCompleter:
         encoded = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
         prompt_length = encoded["input_ids"].shape[1]
         budget_tensor = torch.tensor(budgets)
+        token_caps = budget_tensor * self.max_tokens_per_word + 2
         counter = WordCounter(self.tokenizer, prompt_length, self.cleaning)
         if self.generation.get("do_sample"):
             torch.manual_seed(self.seed)  # sampling is reproducible batch by batch
         output = self.model.generate(
-            **encoded, max_new_tokens=max(budgets) * self.max_tokens_per_word + 2,
+            **encoded, max_new_tokens=int(token_caps.max()),
             pad_token_id=self.tokenizer.pad_token_id,
             logits_processor=LogitsProcessorList([HoldStopTokens(counter, budget_tensor, self.stop_ids,
                                                                  self.always_banned)]),
-            stopping_criteria=StoppingCriteriaList([BudgetReached(counter, budget_tensor)]),
+            stopping_criteria=StoppingCriteriaList([BudgetReached(counter, budget_tensor, token_caps)]),
             **{"do_sample": False, **self.generation})
         return self.tokenizer.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
 
@@ -206,16 +211,8 @@ def model_size_mb(source: str, model) -> float:
 def sweep_generation(model, tokenizer, config: GPT2Config, eval_config: EvalConfig, cleaning: DataConfig,
                      examples: list[Example]) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Score every candidate generation setting on `examples` (val); return the table and the best setting."""
-    rows = []
-    for candidate in config.candidates:
-        completer = TransformerCompleter(model, tokenizer, cleaning, candidate, config.max_tokens_per_word,
-                                         config.seed, name=candidate["name"])
-        result = evaluate(completer, examples, eval_config, cleaning)
-        rows.append({**{k: candidate.get(k, "") for k in ("name", *GENERATION_KEYS)},
-                     **{k: result.metrics[k] for k in (*ROUGE_TYPES, "ms_per_text_batched")}})
-        print(f"  {candidate['name']}: " + ", ".join(f"{k}={result.metrics[k]}" for k in ROUGE_TYPES))
-    table = pd.DataFrame(rows)
-    if config.select_by not in ROUGE_TYPES:
-        raise UserError(f"params.yaml gpt2.select_by={config.select_by!r}: use one of {', '.join(ROUGE_TYPES)}")
-    best_name = table.loc[table[config.select_by].idxmax(), "name"]
-    return table, next(c for c in config.candidates if c["name"] == best_name)
+    def make_completer(candidate: dict[str, Any]) -> TransformerCompleter:
+        return TransformerCompleter(model, tokenizer, cleaning, candidate, config.max_tokens_per_word, config.seed,
+                                    name=candidate["name"])
+
+    return choose_on_val(make_completer, config.candidates, examples, eval_config, cleaning, config.select_by)

@@ -14,13 +14,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 import pandas as pd
 from rouge_score import rouge_scorer
 from torch.utils.data import DataLoader
 
+from src.errors import UserError
 from src.data_utils import DataConfig, clean_text, clean_texts, read_raw_texts, read_texts, report_bad_rows, \
     seeded_sample
 
@@ -173,6 +174,22 @@ def evaluate(completer: Completer, examples: list[Example], config: EvalConfig,
         metrics["next_word_top3"] = round(first_word_accuracy(targets, next_word_candidates, 3), 5)
     metrics["ms_per_text_batched"] = round(1000 * seconds / max(len(examples), 1), 3)
     return EvalResult(metrics, examples, completions, scores)
+
+
+def choose_on_val(make_completer: Callable[[dict[str, Any]], Completer], candidates: list[dict[str, Any]],
+                  examples: list[Example], config: EvalConfig, cleaning: DataConfig | None,
+                  select_by: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Score each candidate setting on val `examples`; return the table and the best candidate by `select_by`."""
+    if select_by not in ROUGE_TYPES:
+        raise UserError(f"params.yaml select_by={select_by!r}: use one of {', '.join(ROUGE_TYPES)}")
+    rows = []
+    for candidate in candidates:
+        result = evaluate(make_completer(candidate), examples, config, cleaning)
+        rows.append({**candidate, **{k: result.metrics[k] for k in (*ROUGE_TYPES, "ms_per_text_batched")}})
+        print(f"  {candidate['name']}: " + ", ".join(f"{k}={result.metrics[k]}" for k in ROUGE_TYPES), flush=True)
+    table = pd.DataFrame(rows)
+    best = table.loc[table[select_by].idxmax(), "name"]
+    return table, next(c for c in candidates if c["name"] == best)
 
 
 def time_batch_of_one(completer: Completer, examples: list[Example], n: int) -> float:

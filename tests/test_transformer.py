@@ -1,0 +1,91 @@
+"""The transformer path on a tiny random GPT-2 saved locally: loading, padding, batching, word budgets."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from src.data_utils import DataConfig
+from src.eval_transformer_pipeline import GPT2Config, ModelLoadError, TransformerCompleter, load_transformer, \
+    model_size_mb, resolve_source
+from src.errors import UserError
+from tiny_gpt2 import save_tiny_gpt2
+
+PROMPTS = ["i can't wait to see", "going to the beach today with my best", "so tired", "good morning everyone have"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    directory = save_tiny_gpt2(tmp_path_factory.mktemp("tiny") / "gpt2")
+    model, tokenizer = load_transformer(str(directory))
+    return directory, model, tokenizer
+
+
+def test_left_padding_gives_the_same_logits_as_no_padding(tiny):
+    _, model, tokenizer = tiny
+    tokenizer.padding_side = "left"
+    tokenizer.pad_token = tokenizer.eos_token
+    batch = tokenizer(PROMPTS, return_tensors="pt", padding=True)
+    assert (batch["attention_mask"][:, 0] == 0).any()  # some rows are padded
+    position_ids = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        padded = model(**batch, position_ids=position_ids).logits[:, -1]
+        for row, prompt in enumerate(PROMPTS):
+            alone = model(**tokenizer([prompt], return_tensors="pt")).logits[0, -1]
+            assert torch.allclose(padded[row], alone, atol=1e-4)
+
+
+def test_batched_and_one_at_a_time_greedy_completions_are_identical(tiny):
+    _, model, tokenizer = tiny
+    completer = TransformerCompleter(model, tokenizer, DataConfig())
+    budgets = [2, 3, 1, 2]
+    assert completer.complete(PROMPTS, budgets) == [completer.complete([p], [b])[0] for p, b in zip(PROMPTS, budgets)]
+
+
+def test_no_newline_or_end_of_text_before_the_budget(tiny):
+    _, model, tokenizer = tiny
+    completer = TransformerCompleter(model, tokenizer, DataConfig())
+    with torch.no_grad():  # make end-of-text and newline the model's favourite tokens
+        model.lm_head.weight.data[completer.stop_ids] *= 0
+        bias = torch.zeros(model.lm_head.weight.shape[0])
+        bias[completer.stop_ids] = 100.0
+        model.lm_head.bias = torch.nn.Parameter(bias)
+    try:
+        completions = completer.complete(PROMPTS, [3, 3, 3, 3])
+    finally:
+        model.lm_head.bias = None
+    assert all("\n" not in c and c.strip() for c in completions)
+
+
+def test_sampling_settings_are_reproducible(tiny):
+    _, model, tokenizer = tiny
+    sample = {"do_sample": True, "top_k": 20, "temperature": 0.9}
+    first = TransformerCompleter(model, tokenizer, DataConfig(), sample, seed=5).complete(PROMPTS, [2] * 4)
+    again = TransformerCompleter(model, tokenizer, DataConfig(), sample, seed=5).complete(PROMPTS, [2] * 4)
+    assert first == again
+
+
+def test_model_size_is_the_weight_files(tiny):
+    directory, model, _ = tiny
+    expected = sum(p.stat().st_size for p in directory.glob("*.safetensors")) / 1e6
+    assert model_size_mb(str(directory), model) == pytest.approx(expected, abs=1e-3)
+
+
+def test_unreachable_hub_id_gives_an_actionable_message(monkeypatch):
+    import huggingface_hub.constants
+
+    # What a machine without network sees, without waiting for the connection to time out.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(ModelLoadError, match="gpt2.model: models/distilgpt2"):
+        load_transformer("distilgpt2")
+
+
+def test_missing_gguf_and_package_are_named(tmp_path):
+    with pytest.raises(ModelLoadError, match="GGUF file not found"):
+        resolve_source(str(tmp_path / "model.gguf"))
+    with pytest.raises(ModelLoadError, match="not installed"):
+        resolve_source("pypi:no_such_model_package")
+
+
+def test_generation_candidates_are_checked():
+    with pytest.raises(UserError, match=r"gpt2.candidates\[0\]"):
+        GPT2Config(candidates=[{"name": "x", "beams": 3}])
