@@ -33,6 +33,8 @@ def main() -> None:
     for commit in shown:
         for exp in commit.get("experiments") or []:
             for revision in exp.get("revs", []):
+                if revision.get("error"):  # a failed run has no metrics of its own
+                    continue
                 data = revision.get("data") or {}
                 params = flatten(data.get("params", {}).get("params.yaml", {}).get("data", {}))
                 metrics = data.get("metrics", {}).get("metrics/train_summary.json", {}).get("data", {})
