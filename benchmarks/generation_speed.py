@@ -9,18 +9,14 @@ is the project's cap; the pipeline gets a fixed `--new-tokens`) so the compariso
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from transformers import pipeline
 
-from transformers import pipeline  # noqa: E402
-
-from src.data_utils import DataConfig, read_texts  # noqa: E402
-from src.eval_transformer_pipeline import GPT2Config, TransformerCompleter, load_transformer  # noqa: E402
-from src.evaluation import make_examples, seeded_sample  # noqa: E402
-from src.params import load_config  # noqa: E402
+from src.data_utils import DataConfig, read_texts
+from src.eval_transformer_pipeline import GPT2Config, TransformerCompleter, load_transformer
+from src.evaluation import make_examples, seeded_sample
+from src.params import load_config
 
 
 def main() -> None:

@@ -10,22 +10,18 @@ Both use the sizes in params.yaml (`lstm`, `tokenizer`, `train.batch_size`) and 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
+import torch.nn.functional as F
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from src.data_utils import read_texts  # noqa: E402
-from src.lstm_model import LSTMConfig, LSTMLanguageModel  # noqa: E402
-from src.lstm_train import TokenizerConfig, TrainConfig  # noqa: E402
-from src.next_token_dataset import NextTokenDataset, make_loader  # noqa: E402
-from src.params import load_config  # noqa: E402
-from src.tokenizer import PAD_ID, encode_texts, train_tokenizer  # noqa: E402
+from src.data_utils import read_texts
+from src.lstm_model import LSTMConfig, LSTMLanguageModel
+from src.lstm_train import TokenizerConfig, TrainConfig
+from src.next_token_dataset import NextTokenDataset, make_loader
+from src.params import load_config
+from src.tokenizer import PAD_ID, encode_texts, train_tokenizer
 
 
 def project_loss(model: LSTMLanguageModel, batch) -> torch.Tensor:
@@ -67,7 +63,8 @@ def main() -> None:
     dataset = NextTokenDataset(encode_texts(tokenizer, texts), train.max_len)
     config = replace(lstm, vocab_size=tokenizer.get_vocab_size(), dropout=0.0)
     print(f"{len(texts):,} texts, vocab {config.vocab_size:,}, emb {config.embedding_dim}, hidden {config.hidden_dim}, "
-          f"layers {config.num_layers}, batch {train.batch_size}, {torch.get_num_threads()} threads, {args.batches} steps")
+          f"layers {config.num_layers}, batch {train.batch_size}, {torch.get_num_threads()} threads, "
+          f"{args.batches} steps")
     results = {}
     for name, cutoffs, bucket, loss_fn in (("project", config.softmax_cutoffs, True, project_loss),
                                            ("plain", (), False, plain_loss)):

@@ -12,8 +12,6 @@ and switched off from ``params.yaml``.
 """
 from __future__ import annotations
 
-from src.errors import UserError
-
 import csv
 import html
 import io
@@ -30,6 +28,8 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
+
+from src.errors import UserError
 
 SENTIMENT140_COLUMNS = ("target", "id", "date", "flag", "user", "text")
 _SENTIMENT140_FIRST_ROW = re.compile(r'^"[0-4]","\d+","')

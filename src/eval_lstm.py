@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -10,29 +10,22 @@ import torch
 from tokenizers import Tokenizer
 
 from src.evaluation import Example
+from src.lstm_model import NEVER_GENERATED, GenerationConfig, LSTMLanguageModel, load_model
 from src.params import build_config
-from src.lstm_model import GenerationConfig, LSTMLanguageModel, NEVER_GENERATED, load_model
 from src.tokenizer import EOS_ID, encode_texts, load_tokenizer
 
 MODEL_FILE, TOKENIZER_FILE = "model.pt", "tokenizer.json"
 
 
 @dataclass
-class LSTMDecoding:
-    """The ``lstm_decoding`` section of params.yaml: how eval_lstm turns the model into completions."""
+class LSTMDecoding(GenerationConfig):
+    """One decoding setting of eval_lstm: a `GenerationConfig`, optionally with minimum-Bayes-risk decoding.
 
-    do_sample: bool = False
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 1.0
-    seed: int = 0
-    # > 0: minimum-Bayes-risk decoding. Draw this many sampled completions and return, of them and the
-    # greedy one, the completion with the highest mean unigram F1 against the samples: the consensus.
+    mbr_samples > 0: draw that many sampled completions and return, of them and the greedy one, the
+    completion with the highest mean unigram F1 against the samples - the one they agree with most.
+    """
+
     mbr_samples: int = 0
-
-    def generation(self) -> GenerationConfig:
-        return GenerationConfig(do_sample=self.do_sample or self.mbr_samples > 0, temperature=self.temperature,
-                                top_k=self.top_k, top_p=self.top_p, seed=self.seed)
 
 
 @dataclass
@@ -72,7 +65,7 @@ class LSTMCompleter:
         if self.decoding.mbr_samples > 0:
             new_ids = self._minimum_bayes_risk(prompt_ids, budgets)
         else:
-            new_ids = self.model.generate(prompt_ids, budgets, budgets, self.decoding.generation())
+            new_ids = self.model.generate(prompt_ids, budgets, budgets, self.decoding)
         return [self.tokenizer.decode(ids) for ids in new_ids]
 
     def _minimum_bayes_risk(self, prompt_ids: list[list[int]], budgets: list[int]) -> list[list[int]]:
@@ -80,7 +73,7 @@ class LSTMCompleter:
         greedy = self.model.generate(prompt_ids, budgets, budgets)
         repeated = [b for b in budgets for _ in range(k)]
         samples = self.model.generate([p for p in prompt_ids for _ in range(k)], repeated, repeated,
-                                      self.decoding.generation())
+                                      replace(self.decoding, do_sample=True))
         return [consensus([greedy[i], *samples[i * k:(i + 1) * k]], samples[i * k:(i + 1) * k])
                 for i in range(len(prompt_ids))]
 

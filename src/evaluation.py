@@ -21,9 +21,16 @@ import pandas as pd
 from rouge_score import rouge_scorer
 from torch.utils.data import DataLoader
 
+from src.data_utils import (
+    DataConfig,
+    clean_text,
+    clean_texts,
+    read_raw_texts,
+    read_texts,
+    report_bad_rows,
+    seeded_sample,
+)
 from src.errors import UserError
-from src.data_utils import DataConfig, clean_text, clean_texts, read_raw_texts, read_texts, report_bad_rows, \
-    seeded_sample
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 MIN_WORDS = 4

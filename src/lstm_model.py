@@ -226,7 +226,8 @@ def vocabulary_fingerprint(vocab: dict[str, int]) -> str:
     return hashlib.sha256(ordered.encode()).hexdigest()[:16]
 
 
-def save_model(model: LSTMLanguageModel, path: Path, vocab: dict[str, int], extra: dict[str, Any] | None = None) -> None:
+def save_model(model: LSTMLanguageModel, path: Path, vocab: dict[str, int],
+               extra: dict[str, Any] | None = None) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -243,7 +244,8 @@ def load_model(path: Path, vocab: dict[str, int] | None = None,
         raise CheckpointError(f"{path}: model file not found; run `dvc repro train_lstm` to train it")
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-        config = LSTMConfig(**{**checkpoint["config"], "softmax_cutoffs": tuple(checkpoint["config"]["softmax_cutoffs"])})
+        saved = checkpoint["config"]
+        config = LSTMConfig(**{**saved, "softmax_cutoffs": tuple(saved["softmax_cutoffs"])})
         model = LSTMLanguageModel(config)
         model.load_state_dict(checkpoint["state_dict"])
     except CheckpointError:

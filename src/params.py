@@ -1,13 +1,13 @@
 """Read params.yaml and turn its sections into typed configs, naming any bad parameter."""
 from __future__ import annotations
 
-from src.errors import UserError
-
 import dataclasses
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+
+from src.errors import UserError
 
 T = TypeVar("T")
 PARAMS_FILE = Path("params.yaml")

@@ -5,11 +5,11 @@ its cheap head covers the lowest ids.
 """
 from __future__ import annotations
 
-from src.errors import UserError
-
 from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+from src.errors import UserError
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIAL_TOKENS = [PAD, UNK, BOS, EOS]
@@ -41,7 +41,8 @@ def load_tokenizer(path: Path) -> Tokenizer:
         raise TokenizerError(f"{path}: not a readable tokenizer file ({exc})") from exc
     for expected_id, token in enumerate(SPECIAL_TOKENS):
         if tokenizer.token_to_id(token) != expected_id:
-            raise TokenizerError(f"{path}: special token {token} is not id {expected_id}; not a text-autocomplete tokenizer")
+            raise TokenizerError(f"{path}: special token {token} is not id {expected_id}; "
+                                 f"not a text-autocomplete tokenizer")
     return tokenizer
 
 

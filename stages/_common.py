@@ -6,10 +6,6 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     path = Path(path)

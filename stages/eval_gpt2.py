@@ -1,15 +1,28 @@
 """Stage `eval_gpt2`: choose generation settings on val, then score the pretrained transformer on the test texts."""
 from dataclasses import replace
 
-from _common import eval_arguments, run_stage
-
 from src.data_utils import DataConfig, read_texts
-from src.eval_transformer_pipeline import GPT2Config, TransformerCompleter, load_transformer, model_size_mb, \
-    parameter_count, sweep_generation
-from src.evaluation import EvalConfig, evaluate, load_eval_texts, make_examples, select_texts, time_batch_of_one, \
-    write_eval_outputs
+from src.eval_transformer_pipeline import (
+    GPT2Config,
+    TransformerCompleter,
+    load_transformer,
+    model_size_mb,
+    parameter_count,
+    sweep_generation,
+)
+from src.evaluation import (
+    EvalConfig,
+    evaluate,
+    load_eval_texts,
+    make_examples,
+    select_texts,
+    time_batch_of_one,
+    write_eval_outputs,
+)
 from src.lstm_train import pick_device
 from src.params import load_config
+
+from _common import eval_arguments, run_stage
 
 
 def main() -> None:

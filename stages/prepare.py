@@ -1,8 +1,8 @@
 """Stage `prepare`: raw tweets -> data/dataset_processed.csv and metrics/data.json."""
-from _common import run_stage, write_json
-
 from src.data_utils import DataConfig, prepare_dataset
 from src.params import load_config
+
+from _common import run_stage, write_json
 
 
 def main() -> None:

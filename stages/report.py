@@ -1,10 +1,10 @@
 """Stage `report`: metrics/ -> reports/report.md and the figures in plots/."""
 from pathlib import Path
 
-from _common import run_stage
-
 from src.params import load_config
 from src.report import ReportConfig, build_report
+
+from _common import run_stage
 
 
 def main() -> None:

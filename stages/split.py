@@ -1,8 +1,8 @@
 """Stage `split`: data/dataset_processed.csv -> data/{train,val,test}.csv."""
-from _common import run_stage, write_json
-
 from src.data_utils import SplitConfig, split_dataset
 from src.params import load_config
+
+from _common import run_stage, write_json
 
 
 def main() -> None:

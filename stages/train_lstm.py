@@ -1,6 +1,4 @@
 """Stage `train_lstm`: data/train.csv + data/val.csv -> models/lstm/ (model.pt, tokenizer.json), dvclive logs."""
-from _common import run_stage, write_json
-
 from dvclive import Live
 
 from src.data_utils import DataConfig, read_texts
@@ -8,6 +6,8 @@ from src.evaluation import EvalConfig
 from src.lstm_model import LSTMConfig
 from src.lstm_train import TokenizerConfig, TrainConfig, Trainer
 from src.params import load_config
+
+from _common import run_stage, write_json
 
 LIVE_DIR = "metrics/train_lstm"
 

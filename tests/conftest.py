@@ -13,9 +13,6 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 TWEETS = SHARED_DATA / "tweets.txt"
 SENTIMENT140 = SHARED_DATA / "sentiment140_sample.6col.csv"
 
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
 
 @pytest.fixture(scope="session")
 def tweet_lines() -> list[str]:

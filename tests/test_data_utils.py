@@ -2,14 +2,28 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from src.data_utils import (
+    DataConfig,
+    DataError,
+    clean_text,
+    clean_texts,
+    detect_layout,
+    fix_mojibake,
+    normalize_whitespace,
+    prepare_dataset,
+    read_raw_texts,
+    replace_mentions,
+    replace_urls,
+    seeded_sample,
+    split_texts,
+    strip_punctuation,
+    unescape_html,
+)
+
 from conftest import run_stage, write_params
-from src.data_utils import DataConfig, DataError, clean_text, clean_texts, detect_layout, fix_mojibake, \
-    normalize_whitespace, prepare_dataset, read_raw_texts, replace_mentions, replace_urls, seeded_sample, \
-    split_texts, strip_punctuation, unescape_html
 
 CONFIG = DataConfig()
 

@@ -5,8 +5,16 @@ import numpy as np
 import pytest
 
 from src.data_utils import DataConfig
-from src.evaluation import EvalConfig, Example, MostFrequentWords, bootstrap_ci, evaluate, make_examples, rouge_f1, \
-    split_prompt_target
+from src.evaluation import (
+    EvalConfig,
+    Example,
+    MostFrequentWords,
+    bootstrap_ci,
+    evaluate,
+    make_examples,
+    rouge_f1,
+    split_prompt_target,
+)
 
 
 @pytest.mark.parametrize("text, prompt, target", [

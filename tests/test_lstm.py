@@ -132,7 +132,8 @@ def test_bad_checkpoints_give_clear_messages(tmp_path):
 
 
 # --------------------------------------------------------------------------- the trainer
-TRAIN_TEXTS = [f"i like {w} and {v} a lot today" for w in ("cats", "dogs", "tea", "rain") for v in ("you", "me", "it")] * 5
+TRAIN_TEXTS = [f"i like {w} and {v} a lot today"
+               for w in ("cats", "dogs", "tea", "rain") for v in ("you", "me", "it")] * 5
 VAL_TEXTS = ["i like cats and you a lot today", "i like tea and me a lot today"]
 
 

@@ -21,7 +21,7 @@ from tiny_gpt2 import save_tiny_gpt2
 TINY_PARAMS = {
     "data": {"max_texts": 3000},
     "tokenizer": {"vocab_size": 1500, "min_frequency": 1},
-    "lstm": {"embedding_dim": 32, "hidden_dim": 48, "num_layers": 1, "dropout": 0.1, "softmax_cutoffs": [300]},
+    "lstm": {"embedding_dim": 32, "hidden_dim": 32, "num_layers": 1, "dropout": 0.1, "softmax_cutoffs": [300]},
     "train": {"epochs": 2, "batch_size": 32, "val_rouge_texts": 40, "warmup_steps": 10, "show_examples": 2},
     "eval": {"max_texts": 120, "bootstrap_samples": 200, "latency_texts": 5, "examples": 8},
     "lstm_eval": {"sweep_texts": 16, "candidates": [{"name": "greedy"}, {"name": "mbr4", "mbr_samples": 4}]},
@@ -71,6 +71,10 @@ def test_every_stage_writes_its_metrics(pipeline):
             assert low <= metrics[key] <= high
         assert metrics["n_texts"] > 50
         assert {"model", "parameters", "size_mb", "ms_per_text_batched"} <= set(metrics)
+    int8, fp32 = (json.loads((pipeline / "metrics" / f"{n}.json").read_text()) for n in ("lstm_int8", "lstm"))
+    assert int8["size_mb"] <= fp32["size_mb"] / 3 and int8["n_texts"] == fp32["n_texts"]
+    assert 0 <= fp32["midword_top1"] <= fp32["midword_top3"] <= 1
+    assert (pipeline / "models" / "mobile" / "lstm_int8_step.ts").exists()
     assert (pipeline / "reports" / "report.md").exists()
     assert (pipeline / "plots" / "learning_curves.png").stat().st_size > 1000
     shown = sh(["dvc", "metrics", "show"], pipeline)
@@ -122,6 +126,8 @@ def test_notebook_executes(pipeline):
     from nbclient import NotebookClient
 
     notebook = nbformat.read(pipeline / "solution.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(pipeline)}}).execute()
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(pipeline)}})
+    client.execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]

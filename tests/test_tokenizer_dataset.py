@@ -5,8 +5,7 @@ import pytest
 import torch
 
 from src.next_token_dataset import BucketBatchSampler, NextTokenDataset, collate_next_token, make_loader
-from src.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, TokenizerError, encode_texts, load_tokenizer, \
-    train_tokenizer
+from src.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, TokenizerError, encode_texts, load_tokenizer, train_tokenizer
 
 TEXTS = ["i love my dog", "my dog loves me", "i can't wait to see you", "see you soon my love"]
 

@@ -5,9 +5,16 @@ import pytest
 import torch
 
 from src.data_utils import DataConfig
-from src.eval_transformer_pipeline import GPT2Config, ModelLoadError, TransformerCompleter, load_transformer, \
-    model_size_mb, resolve_source
 from src.errors import UserError
+from src.eval_transformer_pipeline import (
+    GPT2Config,
+    ModelLoadError,
+    TransformerCompleter,
+    load_transformer,
+    model_size_mb,
+    resolve_source,
+)
+
 from tiny_gpt2 import save_tiny_gpt2
 
 PROMPTS = ["i can't wait to see", "going to the beach today with my best", "so tired", "good morning everyone have"]
