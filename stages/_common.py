@@ -1,10 +1,13 @@
 """What every stage entry point shares: run from the project root, turn known errors into one line."""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 from typing import Any, Callable
+
+from src.errors import UserError
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
@@ -15,8 +18,6 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 
 def run_stage(main: Callable[[], None]) -> None:
     """Call `main`; an expected error (bad file, bad parameter, missing model) ends with its message and exit 1."""
-    from src.errors import UserError
-
     try:
         main()
     except UserError as exc:
@@ -24,10 +25,8 @@ def run_stage(main: Callable[[], None]) -> None:
         sys.exit(1)
 
 
-def eval_arguments(description: str, default_out: str):
+def eval_arguments(description: str, default_out: str) -> argparse.Namespace:
     """`--texts PATH --out PATH`: score any file of raw texts with the same cleaning and protocol."""
-    import argparse
-
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--texts", type=Path, default=None,
                         help="raw texts (one per line, or a CSV) instead of the test split")
