@@ -27,7 +27,7 @@ def flatten(tree: dict, prefix: str = "") -> dict:
 
 
 def main() -> None:
-    shown = json.loads(subprocess.run(["dvc", "exp", "show", "--json"], capture_output=True, text=True,
+    shown = json.loads(subprocess.run(["dvc", "exp", "show", "--all-commits", "--json"], capture_output=True, text=True,
                                       check=True).stdout)
     rows = []
     for commit in shown:
