@@ -31,4 +31,6 @@ def eval_arguments(description: str, default_out: str) -> argparse.Namespace:
     parser.add_argument("--texts", type=Path, default=None,
                         help="raw texts (one per line, or a CSV) instead of the test split")
     parser.add_argument("--out", type=Path, default=Path(default_out), help="metrics JSON to write")
-    return parser.parse_args()
+    args = parser.parse_args()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    return args
