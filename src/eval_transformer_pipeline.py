@@ -22,8 +22,13 @@ from transformers import (
     AutoTokenizer,
     LogitsProcessor,
     LogitsProcessorList,
+    NoRepeatNGramLogitsProcessor,
+    RepetitionPenaltyLogitsProcessor,
     StoppingCriteria,
     StoppingCriteriaList,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+    TopPLogitsWarper,
 )
 
 from src.data_utils import DataConfig, clean_text
@@ -107,55 +112,69 @@ def parameter_count(model: torch.nn.Module) -> int:
 
 
 # --------------------------------------------------------------------------- word budget
-class WordCounter:
-    """Counts the words of each row's new tokens after the corpus cleaning, caching by row content."""
+class WordBudget:
+    """Each generation row's word budget and token cap, and its word count so far after the corpus cleaning.
 
-    def __init__(self, tokenizer, prompt_length: int, cleaning: DataConfig):
+    Beam search keeps `num_beams` rows per prompt next to each other; budgets are repeated to match.
+    """
+
+    def __init__(self, tokenizer, prompt_length: int, cleaning: DataConfig, budgets: list[int],
+                 max_tokens_per_word: int):
         self.tokenizer, self.prompt_length, self.cleaning = tokenizer, prompt_length, cleaning
-        self._cache: tuple[int, torch.Tensor] | None = None
+        self.budgets = torch.tensor(budgets)
+        self.token_caps = self.budgets * max_tokens_per_word + 2
+        self._cache: tuple[int, int, torch.Tensor] | None = None
 
-    def __call__(self, input_ids: torch.Tensor) -> torch.Tensor:
-        step = input_ids.shape[1]
-        if self._cache is None or self._cache[0] != step or len(self._cache[1]) != len(input_ids):
+    def words(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Words in each row's new tokens (decoded once per step, then shared by the processor and the stop)."""
+        key = (input_ids.shape[1], len(input_ids))
+        if self._cache is None or self._cache[:2] != key:
             texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_length:], skip_special_tokens=True)
             counts = [len(clean_text(t, self.cleaning).split()) for t in texts]
-            self._cache = (step, torch.tensor(counts, device=input_ids.device))
-        return self._cache[1]
+            self._cache = (*key, torch.tensor(counts, device=input_ids.device))
+        return self._cache[2]
 
+    def _per_row(self, values: torch.Tensor, input_ids: torch.Tensor) -> torch.Tensor:
+        return values.to(input_ids.device).repeat_interleave(len(input_ids) // len(values))
 
-def _per_row(budgets: torch.Tensor, n_rows: int) -> torch.Tensor:
-    """Budgets per generation row (beam search keeps num_beams rows per prompt, next to each other)."""
-    return budgets.repeat_interleave(n_rows // len(budgets))
+    def short(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Rows that do not hold their budget yet."""
+        return self.words(input_ids) < self._per_row(self.budgets, input_ids)
+
+    def done(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Rows where a word beyond the budget has begun (so the last budget word is complete), or that used
+        their own token cap; per row, so that a row's output never depends on the other rows of its batch."""
+        generated = input_ids.shape[1] - self.prompt_length
+        return ((self.words(input_ids) > self._per_row(self.budgets, input_ids))
+                | (generated >= self._per_row(self.token_caps, input_ids)))
+
+    def keep_rows(self, rows: torch.Tensor) -> None:
+        """Forget the rows that left the batch."""
+        self.budgets, self.token_caps, self._cache = self.budgets[rows.cpu()], self.token_caps[rows.cpu()], None
 
 
 class HoldStopTokens(LogitsProcessor):
     """Forbids `always_banned` everywhere, and end-of-text / newline tokens until a row has its words."""
 
-    def __init__(self, count_words: WordCounter, budgets: torch.Tensor, stop_ids: list[int], always_banned: list[int]):
-        self.count_words, self.budgets = count_words, budgets
-        self.stop_ids, self.always_banned = stop_ids, always_banned
+    def __init__(self, budget: WordBudget, stop_ids: list[int], always_banned: list[int]):
+        self.budget, self.stop_ids, self.always_banned = budget, stop_ids, always_banned
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         scores[:, self.always_banned] = float("-inf")
-        short = self.count_words(input_ids) < _per_row(self.budgets.to(scores.device), len(input_ids))
-        rows = short.nonzero(as_tuple=True)[0]
+        rows = self.budget.short(input_ids).nonzero(as_tuple=True)[0]
         if rows.numel():
             scores[rows[:, None], torch.tensor(self.stop_ids, device=scores.device)] = float("-inf")
         return scores
 
 
 class BudgetReached(StoppingCriteria):
-    """A row is done once a word beyond its budget has begun (so its last budget word is complete), or when it
-    has used its own token cap, so that a row's output never depends on the other rows of its batch."""
+    """`WordBudget.done` as a stopping criterion for `model.generate`."""
 
-    def __init__(self, count_words: WordCounter, budgets: torch.Tensor, token_caps: torch.Tensor):
-        self.count_words, self.budgets, self.token_caps = count_words, budgets, token_caps
+    def __init__(self, budget: WordBudget):
+        self.budget = budget
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs) -> torch.BoolTensor:
-        n_rows = len(input_ids)
-        generated = input_ids.shape[1] - self.count_words.prompt_length
-        words_done = self.count_words(input_ids) > _per_row(self.budgets.to(input_ids.device), n_rows)
-        return words_done | (generated >= _per_row(self.token_caps.to(input_ids.device), n_rows))
+        return self.budget.done(input_ids)
 
 
 def newline_token_ids(tokenizer) -> list[int]:
@@ -164,8 +183,37 @@ def newline_token_ids(tokenizer) -> list[int]:
     return [i for i, piece in enumerate(pieces) if "\n" in piece or "\r" in piece]
 
 
+def sampling_processors(generation: dict[str, Any]) -> list[LogitsProcessor]:
+    """The processors `model.generate` would add for these settings, in its order (penalties, then warpers)."""
+    processors: list[LogitsProcessor] = []
+    if generation.get("repetition_penalty", 1.0) != 1.0:
+        processors.append(RepetitionPenaltyLogitsProcessor(generation["repetition_penalty"]))
+    if generation.get("no_repeat_ngram_size", 0) > 0:
+        processors.append(NoRepeatNGramLogitsProcessor(generation["no_repeat_ngram_size"]))
+    return processors
+
+
+def sampling_warpers(generation: dict[str, Any]) -> list[LogitsProcessor]:
+    """Temperature / top-k / top-p, applied after every other processor and only when sampling."""
+    if not generation.get("do_sample"):
+        return []
+    warpers: list[LogitsProcessor] = []
+    if generation.get("temperature", 1.0) != 1.0:
+        warpers.append(TemperatureLogitsWarper(generation["temperature"]))
+    if generation.get("top_k"):
+        warpers.append(TopKLogitsWarper(generation["top_k"]))
+    if generation.get("top_p", 1.0) < 1.0:
+        warpers.append(TopPLogitsWarper(generation["top_p"]))
+    return warpers
+
+
 class TransformerCompleter:
-    """Completes prompts with exactly the asked number of words using `model.generate`."""
+    """Completes prompts with exactly the asked number of words.
+
+    Greedy and sampled decoding use `decode_retiring_rows`, which drops each row from the batch as soon as it
+    is done: `model.generate` keeps computing finished rows until the batch's longest one ends, and with
+    budgets of 1 to 10 words that was more than half of the decoding work. Beam search uses `model.generate`.
+    """
 
     def __init__(self, model, tokenizer, cleaning: DataConfig, generation: dict[str, Any] | None = None,
                  max_tokens_per_word: int = 4, seed: int = 0, name: str = "transformer"):
@@ -179,25 +227,67 @@ class TransformerCompleter:
         self.stop_ids = sorted({eos, *newline_token_ids(tokenizer)} - {None})
         # Control tokens (<start_of_image>, <pad>, ...) are never text: forbid them outright.
         self.always_banned = sorted({*tokenizer.all_special_ids, *tokenizer.added_tokens_decoder} - {eos})
+        model_eos = model.generation_config.eos_token_id
+        self.eos_ids = sorted({eos, *(model_eos if isinstance(model_eos, list) else [model_eos])} - {None})
         self.device = next(model.parameters()).device
+
+    def prompt_length(self, prompt: str) -> int:
+        """Tokens the model reads for `prompt`: what batches should be sorted by to keep padding low."""
+        return len(self.tokenizer(prompt)["input_ids"])
 
     @torch.no_grad()
     def complete(self, prompts: list[str], budgets: list[int]) -> list[str]:
         encoded = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
         prompt_length = encoded["input_ids"].shape[1]
-        budget_tensor = torch.tensor(budgets)
-        token_caps = budget_tensor * self.max_tokens_per_word + 2
-        counter = WordCounter(self.tokenizer, prompt_length, self.cleaning)
+        budget = WordBudget(self.tokenizer, prompt_length, self.cleaning, budgets, self.max_tokens_per_word)
         if self.generation.get("do_sample"):
             torch.manual_seed(self.seed)  # sampling is reproducible batch by batch
-        output = self.model.generate(
-            **encoded, max_new_tokens=int(token_caps.max()),
-            pad_token_id=self.tokenizer.pad_token_id,
-            logits_processor=LogitsProcessorList([HoldStopTokens(counter, budget_tensor, self.stop_ids,
-                                                                 self.always_banned)]),
-            stopping_criteria=StoppingCriteriaList([BudgetReached(counter, budget_tensor, token_caps)]),
-            **{"do_sample": False, **self.generation})
-        return self.tokenizer.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
+        hold = HoldStopTokens(budget, self.stop_ids, self.always_banned)
+        if self.generation.get("num_beams", 1) > 1:
+            new_tokens = self.model.generate(
+                **encoded, max_new_tokens=int(budget.token_caps.max()), pad_token_id=self.tokenizer.pad_token_id,
+                logits_processor=LogitsProcessorList([hold]),
+                stopping_criteria=StoppingCriteriaList([BudgetReached(budget)]),
+                **{"do_sample": False, **self.generation})[:, prompt_length:]
+        else:
+            processors = LogitsProcessorList([*sampling_processors(self.generation), hold,
+                                              *sampling_warpers(self.generation)])
+            new_tokens = self.decode_retiring_rows(encoded, budget, processors)
+        return self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+
+    def decode_retiring_rows(self, encoded, budget: WordBudget, processors: LogitsProcessorList) -> list[torch.Tensor]:
+        """Greedy (or sampled) decoding with the KV cache, one token per step; each row leaves the batch, and
+        its cache, once `budget` says it is done or it produced an end-of-text token. Returns new tokens per row."""
+        input_ids, attention_mask = encoded["input_ids"], encoded["attention_mask"]
+        prompt_length = input_ids.shape[1]
+        positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)  # left padding: count real tokens only
+        rows = torch.arange(len(input_ids), device=self.device)  # which prompt each batch row belongs to
+        new_tokens: list[torch.Tensor] = [input_ids.new_empty(0)] * len(input_ids)
+        step_ids, cache = input_ids, None
+        eos = torch.tensor(self.eos_ids, device=self.device)
+        while True:
+            output = self.model(input_ids=step_ids, attention_mask=attention_mask, position_ids=positions,
+                                cache=cache, use_cache=True, logits_to_keep=1)
+            scores = processors(input_ids, output.logits[:, -1].float())
+            if self.generation.get("do_sample"):
+                next_ids = torch.multinomial(scores.softmax(-1), num_samples=1)
+            else:
+                next_ids = scores.argmax(-1, keepdim=True)
+            input_ids = torch.cat([input_ids, next_ids], dim=1)
+            attention_mask = torch.cat([attention_mask, torch.ones_like(next_ids)], dim=1)
+            done = budget.done(input_ids) | torch.isin(next_ids[:, 0], eos)
+            for row in done.nonzero(as_tuple=True)[0].tolist():
+                new_tokens[rows[row]] = input_ids[row, prompt_length:]
+            keep = (~done).nonzero(as_tuple=True)[0]
+            if not keep.numel():
+                return new_tokens
+            cache = output.cache
+            if keep.numel() < len(rows):
+                input_ids, attention_mask, rows = input_ids[keep], attention_mask[keep], rows[keep]
+                next_ids, positions = next_ids[keep], positions[keep]
+                cache.batch_select_indices(keep)
+                budget.keep_rows(keep)
+            step_ids, positions = next_ids, positions[:, -1:] + 1
 
 
 def model_size_mb(source: str, model) -> float:

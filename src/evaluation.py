@@ -12,9 +12,10 @@ import os
 import platform
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -148,8 +149,14 @@ class EvalResult:
 
 
 def complete_all(completer: Completer, examples: list[Example], batch_size: int) -> list[str]:
-    """Run `completer` over DataLoader batches of similar prompt length; return completions in input order."""
-    order = sorted(range(len(examples)), key=lambda i: len(examples[i].prompt.split()))
+    """Run `completer` over DataLoader batches of similar prompt length; return completions in input order.
+
+    Length is the completer's own `prompt_length` where it has one (a transformer counts subword tokens: in
+    batches of 256 of the 2,000 test texts, sorting by words left 43% of its prefill as padding, by tokens 16%),
+    else the word count.
+    """
+    length = getattr(completer, "prompt_length", lambda prompt: len(prompt.split()))
+    order = sorted(range(len(examples)), key=lambda i: length(examples[i].prompt))
     loader = DataLoader(order, batch_size=batch_size, shuffle=False, collate_fn=list)
     completions: list[str] = [""] * len(examples)
     for batch in loader:

@@ -7,7 +7,13 @@ import sys
 import pytest
 import torch
 
-from src.autocomplete import Autocompleter, make_midword_examples, midword_metrics, split_partial_word
+from src.autocomplete import (
+    Autocompleter,
+    OneTokenLSTMStep,
+    make_midword_examples,
+    midword_metrics,
+    split_partial_word,
+)
 from src.cli import main
 from src.lstm_model import LSTMConfig, LSTMLanguageModel, save_model
 from src.tokenizer import train_tokenizer
@@ -23,6 +29,32 @@ def completer() -> Autocompleter:
     model = LSTMLanguageModel(LSTMConfig(vocab_size=tokenizer.get_vocab_size(), embedding_dim=16, hidden_dim=16,
                                          num_layers=1, dropout=0.0, softmax_cutoffs=()))
     return Autocompleter(model, tokenizer)
+
+
+@pytest.mark.parametrize("proj_size", [0, 8])
+def test_one_token_step_equals_nn_lstm(proj_size):
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(16, 12, num_layers=2, batch_first=True, proj_size=proj_size).eval()
+    tokens = torch.randn(1, 5, 16)
+    with torch.no_grad():
+        expected, (h, c) = lstm(tokens)
+        state = (torch.zeros_like(h), torch.zeros_like(c))
+        step = OneTokenLSTMStep(lstm)
+        for t in range(5):
+            output, state = step(tokens[0, t], state)
+    assert torch.allclose(output, expected[0, -1], atol=1e-6)
+    assert torch.allclose(state[0], h, atol=1e-6) and torch.allclose(state[1], c, atol=1e-6)
+
+
+def test_word_by_word_and_whole_text_reach_the_same_suggestions(completer):
+    completer.reset()
+    completer.feed("going to the")
+    whole = completer.log_probs.clone()
+    completer.reset()
+    for word in ("going", "to", "the"):  # one token at a time takes the one-step path
+        completer.feed(word)
+    assert torch.allclose(completer.log_probs, whole, atol=1e-5)
+    assert "<unk>" not in completer.next_words(10) and "<eos>" not in completer.next_words(10)
 
 
 def test_split_partial_word():

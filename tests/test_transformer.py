@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import pytest
 import torch
+from transformers import LogitsProcessorList, StoppingCriteriaList
 
 from src.data_utils import DataConfig
 from src.errors import UserError
 from src.eval_transformer_pipeline import (
+    BudgetReached,
     GPT2Config,
+    HoldStopTokens,
     ModelLoadError,
     TransformerCompleter,
+    WordBudget,
     load_transformer,
     model_size_mb,
     resolve_source,
@@ -46,6 +50,23 @@ def test_batched_and_one_at_a_time_greedy_completions_are_identical(tiny):
     completer = TransformerCompleter(model, tokenizer, DataConfig())
     budgets = [2, 3, 1, 2]
     assert completer.complete(PROMPTS, budgets) == [completer.complete([p], [b])[0] for p, b in zip(PROMPTS, budgets)]
+
+
+@pytest.mark.parametrize("settings", [{}, {"repetition_penalty": 1.3, "no_repeat_ngram_size": 2}])
+def test_decoding_that_retires_rows_equals_model_generate(tiny, settings):
+    """The project's loop drops finished rows from the batch and its cache; the words must not change."""
+    _, model, tokenizer = tiny
+    completer = TransformerCompleter(model, tokenizer, DataConfig(), settings)
+    prompts, budgets = PROMPTS * 2, [1, 4, 2, 3, 3, 1, 4, 2]  # rows finish at different steps
+    encoded = tokenizer(prompts, return_tensors="pt", padding=True)
+    budget = WordBudget(tokenizer, encoded["input_ids"].shape[1], DataConfig(), budgets, 4)
+    reference = model.generate(**encoded, max_new_tokens=int(budget.token_caps.max()), do_sample=False,
+                               pad_token_id=tokenizer.pad_token_id, **settings,
+                               logits_processor=LogitsProcessorList([HoldStopTokens(budget, completer.stop_ids,
+                                                                                    completer.always_banned)]),
+                               stopping_criteria=StoppingCriteriaList([BudgetReached(budget)]))
+    expected = tokenizer.batch_decode(reference[:, encoded["input_ids"].shape[1]:], skip_special_tokens=True)
+    assert completer.complete(prompts, budgets) == expected
 
 
 def test_no_newline_or_end_of_text_before_the_budget(tiny):
