@@ -1,6 +1,8 @@
 """Autocomplete latency at batch 1 on this CPU, with the trained LSTM in models/lstm.
 
-    python benchmarks/keystroke_latency.py [--prompts 300]
+    python benchmarks/keystroke_latency.py [--prompts 300] [--int8]
+
+--int8 measures the phone model (`src/mobile.py`: int8 LSTM and int8 output layer) instead of the fp32 one.
 
 * fresh prompt: a 10-word text read from scratch, then the top-3 next words;
 * per word: the state of the text so far is kept, one new word is fed, then the top-3 next words -
@@ -21,6 +23,7 @@ from src.autocomplete import Autocompleter
 from src.data_utils import read_texts
 from src.eval_lstm import LSTMCompleter
 from src.evaluation import seeded_sample
+from src.mobile import quantize_int8
 
 
 def timed(fn) -> float:
@@ -38,13 +41,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prompts", type=int, default=300)
     parser.add_argument("--model-dir", default="models/lstm")
+    parser.add_argument("--int8", action="store_true", help="the int8 model of src/mobile.py")
     args = parser.parse_args()
     lstm = LSTMCompleter.from_dir(args.model_dir)
-    completer = Autocompleter(lstm.model, lstm.tokenizer)
+    model = quantize_int8(lstm.model) if args.int8 else lstm.model
+    completer = Autocompleter(model, lstm.tokenizer)
     texts = [t for t in seeded_sample(read_texts("data/test.csv"), 5 * args.prompts, seed=0) if len(t.split()) >= 11]
     texts = texts[:args.prompts]
-    print(f"{lstm.model.parameter_count():,} parameters, vocabulary {lstm.model.config.vocab_size:,}, "
-          f"{torch.get_num_threads()} threads")
+    print(f"{'int8' if args.int8 else 'fp32'} model, {lstm.model.parameter_count():,} parameters, "
+          f"vocabulary {lstm.model.config.vocab_size:,}, {torch.get_num_threads()} threads")
 
     def fresh(prompt: str) -> None:
         completer.reset()

@@ -107,9 +107,10 @@ def test_command_exit_codes(tmp_path, completer, capsys):
 
     completer.tokenizer.save(str(tmp_path / "tokenizer.json"))
     save_model(completer.model, tmp_path / "model.pt", completer.tokenizer.get_vocab())
-    assert main(["--model-dir", str(tmp_path), "-n", "2", "-w", "2", "going to the bea"]) == 0
-    lines = capsys.readouterr().out.split("\n")
-    assert lines[0].split()[0] in {"beach", "beauty"}
+    for model in ("lstm", "lstm-int8"):
+        assert main(["--model", model, "--model-dir", str(tmp_path), "-n", "2", "-w", "2", "going to the bea"]) == 0
+        lines = capsys.readouterr().out.split("\n")
+        assert lines[0].split()[0] in {"beach", "beauty"} and len(lines[0].split()) == 2
 
 
 def test_command_is_installed_and_interactive(tmp_path, completer):
