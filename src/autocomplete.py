@@ -74,12 +74,14 @@ class OneTokenLSTMStep:
         return x, (torch.stack(new_hidden)[:, None], torch.stack(new_cell)[:, None])
 
 
-@dataclass(frozen=True)
+@dataclass
 class Reading:
-    """Where the model stands after the text so far: its last output vector and its LSTM state."""
+    """Where the model stands after the text so far: its last output vector, its LSTM state, and the
+    next-word log-probabilities once something asked for them."""
 
     output: torch.Tensor
     state: State
+    log_probs: torch.Tensor | None = None
 
 
 class Autocompleter:
@@ -104,7 +106,7 @@ class Autocompleter:
         self.restore(self.start)
 
     def restore(self, reading: Reading) -> None:
-        self.reading, self._log_probs = reading, None
+        self.reading = reading
 
     @torch.no_grad()
     def _read(self, ids: list[int]) -> None:
@@ -118,11 +120,11 @@ class Autocompleter:
 
     @property
     def log_probs(self) -> torch.Tensor:
-        """Next-word log-probabilities after the text so far (scored on first use)."""
-        if self._log_probs is None:
+        """Next-word log-probabilities after the text so far (scored on first use, then kept with the reading)."""
+        if self.reading.log_probs is None:
             with torch.no_grad():
-                self._log_probs = self.model.log_probs(self.reading.output)
-        return self._log_probs
+                self.reading.log_probs = self.model.log_probs(self.reading.output)
+        return self.reading.log_probs
 
     def feed(self, text: str) -> None:
         """Read more words (cleaned like the corpus); unknown words still move the state, as <unk>."""
@@ -148,7 +150,7 @@ class Autocompleter:
         self.reset()
         self.feed(typed)
         first_words = self.next_words(n_suggestions, prefix)
-        typed_so_far, scores = self.reading, self.log_probs
+        typed_so_far = self.reading
         suggestions = []
         for word in first_words:
             self.restore(typed_so_far)
@@ -158,7 +160,6 @@ class Autocompleter:
                 phrase += self.next_words(1)
             suggestions.append(" ".join(phrase))
         self.restore(typed_so_far)
-        self._log_probs = scores
         return suggestions
 
 

@@ -92,8 +92,10 @@ def resolve_source(source: str) -> tuple[str, dict[str, str]]:
     return source, {}  # a local directory, or else a Hub id
 
 
-def load_transformer(source: str, device: torch.device | str = "cpu"):
-    """(model, tokenizer) from any supported source, in fp32 on CPU; a clear ModelLoadError otherwise."""
+def load_transformer(source: str, device: torch.device | str | None = None):
+    """(model, tokenizer) from any supported source, in fp32, on `device` (default: the GPU when present, else
+    the CPU); a clear ModelLoadError otherwise."""
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     location, kwargs = resolve_source(source)
     try:
         tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
@@ -157,13 +159,14 @@ class HoldStopTokens(LogitsProcessor):
     """Forbids `always_banned` everywhere, and end-of-text / newline tokens until a row has its words."""
 
     def __init__(self, budget: WordBudget, stop_ids: list[int], always_banned: list[int]):
-        self.budget, self.stop_ids, self.always_banned = budget, stop_ids, always_banned
+        self.budget, self.always_banned = budget, always_banned
+        self.stop_ids = torch.tensor(stop_ids)
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         scores[:, self.always_banned] = float("-inf")
         rows = self.budget.short(input_ids).nonzero(as_tuple=True)[0]
         if rows.numel():
-            scores[rows[:, None], torch.tensor(self.stop_ids, device=scores.device)] = float("-inf")
+            scores[rows[:, None], self.stop_ids.to(scores.device)] = float("-inf")
         return scores
 
 
@@ -183,28 +186,23 @@ def newline_token_ids(tokenizer) -> list[int]:
     return [i for i, piece in enumerate(pieces) if "\n" in piece or "\r" in piece]
 
 
-def sampling_processors(generation: dict[str, Any]) -> list[LogitsProcessor]:
-    """The processors `model.generate` would add for these settings, in its order (penalties, then warpers)."""
+def decoding_processors(generation: dict[str, Any], hold: HoldStopTokens) -> LogitsProcessorList:
+    """What `model.generate` would apply for these settings, in its order: the penalties, then `hold`, then
+    (only when sampling) temperature / top-k / top-p."""
     processors: list[LogitsProcessor] = []
     if generation.get("repetition_penalty", 1.0) != 1.0:
         processors.append(RepetitionPenaltyLogitsProcessor(generation["repetition_penalty"]))
     if generation.get("no_repeat_ngram_size", 0) > 0:
         processors.append(NoRepeatNGramLogitsProcessor(generation["no_repeat_ngram_size"]))
-    return processors
-
-
-def sampling_warpers(generation: dict[str, Any]) -> list[LogitsProcessor]:
-    """Temperature / top-k / top-p, applied after every other processor and only when sampling."""
-    if not generation.get("do_sample"):
-        return []
-    warpers: list[LogitsProcessor] = []
-    if generation.get("temperature", 1.0) != 1.0:
-        warpers.append(TemperatureLogitsWarper(generation["temperature"]))
-    if generation.get("top_k"):
-        warpers.append(TopKLogitsWarper(generation["top_k"]))
-    if generation.get("top_p", 1.0) < 1.0:
-        warpers.append(TopPLogitsWarper(generation["top_p"]))
-    return warpers
+    processors.append(hold)
+    if generation.get("do_sample"):
+        if generation.get("temperature", 1.0) != 1.0:
+            processors.append(TemperatureLogitsWarper(generation["temperature"]))
+        if generation.get("top_k"):
+            processors.append(TopKLogitsWarper(generation["top_k"]))
+        if generation.get("top_p", 1.0) < 1.0:
+            processors.append(TopPLogitsWarper(generation["top_p"]))
+    return LogitsProcessorList(processors)
 
 
 class TransformerCompleter:
@@ -250,9 +248,7 @@ class TransformerCompleter:
                 stopping_criteria=StoppingCriteriaList([BudgetReached(budget)]),
                 **{"do_sample": False, **self.generation})[:, prompt_length:]
         else:
-            processors = LogitsProcessorList([*sampling_processors(self.generation), hold,
-                                              *sampling_warpers(self.generation)])
-            new_tokens = self.decode_retiring_rows(encoded, budget, processors)
+            new_tokens = self.decode_retiring_rows(encoded, budget, decoding_processors(self.generation, hold))
         return self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
 
     def decode_retiring_rows(self, encoded, budget: WordBudget, processors: LogitsProcessorList) -> list[torch.Tensor]:

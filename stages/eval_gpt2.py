@@ -19,7 +19,6 @@ from src.evaluation import (
     time_batch_of_one,
     write_eval_outputs,
 )
-from src.lstm_train import pick_device
 from src.params import load_config
 
 from _common import eval_arguments, run_stage
@@ -29,7 +28,7 @@ def main() -> None:
     args = eval_arguments(__doc__, "metrics/gpt2.json")
     cleaning, gpt2 = load_config(DataConfig, "data"), load_config(GPT2Config, "gpt2")
     config = replace(load_config(EvalConfig, "eval"), batch_size=gpt2.batch_size)
-    model, tokenizer = load_transformer(gpt2.model, pick_device())
+    model, tokenizer = load_transformer(gpt2.model)
 
     val_examples = make_examples(select_texts(read_texts("data/val.csv"), config))[:gpt2.sweep_texts]
     print(f"generation sweep on {len(val_examples)} val texts:")
