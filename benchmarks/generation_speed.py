@@ -13,10 +13,12 @@ import time
 
 from transformers import pipeline
 
-from src.data_utils import DataConfig, read_texts
-from src.eval_transformer_pipeline import GPT2Config, TransformerCompleter, load_transformer
-from src.evaluation import complete_all, make_examples, seeded_sample
-from src.params import load_config
+from text_autocomplete.data_utils import DataConfig, read_texts
+from text_autocomplete.eval_transformer_pipeline import GPT2Config, TransformerCompleter, load_transformer
+from text_autocomplete.evaluation import complete_all, make_examples, seeded_sample
+from text_autocomplete.params import load_config
+
+from _results import write_results
 
 
 def main() -> None:
@@ -29,7 +31,7 @@ def main() -> None:
     source, batch_size = args.model or gpt2.model, args.batch_size or gpt2.batch_size
     examples = make_examples(seeded_sample(read_texts("data/test.csv"), args.texts, seed=0))
     model, tokenizer = load_transformer(source)
-    completer = TransformerCompleter(model, tokenizer, DataConfig(), max_tokens_per_word=gpt2.max_tokens_per_word)
+    completer = TransformerCompleter(model, tokenizer, load_config(DataConfig, "data"), max_tokens_per_word=gpt2.max_tokens_per_word)
     prompts = [e.prompt for e in examples]
 
     completer.complete(prompts[:2], [e.budget for e in examples[:2]])  # warm-up
@@ -51,6 +53,11 @@ def main() -> None:
     print(f"project, batches of {batch_size}: {1000 * batched:8.1f} ms per text")
     print(f"text-generation pipeline, one by one: {1000 * one_by_one:8.1f} ms per text")
     print(f"speed-up: {one_by_one / batched:.1f}x")
+    write_results("generation_speed", {
+        "model": source, "texts": len(prompts), "batch_size": batch_size,
+        "new_tokens_per_text": round(sum(produced) / len(produced), 1),
+        "project_ms_per_text": round(1000 * batched, 1), "pipeline_ms_per_text": round(1000 * one_by_one, 1),
+        "speedup": round(one_by_one / batched, 1)})
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     python benchmarks/keystroke_latency.py [--prompts 300] [--int8]
 
---int8 measures the phone model (`src/mobile.py`: int8 LSTM and int8 output layer) instead of the fp32 one.
+--int8 measures the phone model (`src/text_autocomplete/mobile.py`: int8 LSTM and int8 output layer) instead of the fp32 one.
 
 * fresh prompt: a 10-word text read from scratch, then the top-3 next words;
 * per word: the state of the text so far is kept, one new word is fed, then the top-3 next words -
@@ -19,11 +19,14 @@ import time
 import numpy as np
 import torch
 
-from src.autocomplete import Autocompleter
-from src.data_utils import read_texts
-from src.eval_lstm import LSTMCompleter
-from src.evaluation import seeded_sample
-from src.mobile import quantize_int8
+from text_autocomplete.autocomplete import Autocompleter
+from text_autocomplete.data_utils import DataConfig, read_texts
+from text_autocomplete.eval_lstm import LSTMCompleter
+from text_autocomplete.evaluation import seeded_sample
+from text_autocomplete.mobile import quantize_int8
+from text_autocomplete.params import load_config
+
+from _results import write_results
 
 
 def timed(fn) -> float:
@@ -32,20 +35,21 @@ def timed(fn) -> float:
     return 1000 * (time.perf_counter() - start)
 
 
-def report(name: str, values: list[float]) -> None:
+def report(name: str, values: list[float]) -> dict[str, float]:
     p50, p90 = np.percentile(values, [50, 90])
     print(f"{name:40s} p50 {p50:6.3f} ms   p90 {p90:6.3f} ms   ({len(values)} runs)")
+    return {"p50_ms": round(float(p50), 3), "p90_ms": round(float(p90), 3), "runs": len(values)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prompts", type=int, default=300)
     parser.add_argument("--model-dir", default="models/lstm")
-    parser.add_argument("--int8", action="store_true", help="the int8 model of src/mobile.py")
+    parser.add_argument("--int8", action="store_true", help="the int8 model of src/text_autocomplete/mobile.py")
     args = parser.parse_args()
     lstm = LSTMCompleter.from_dir(args.model_dir)
     model = quantize_int8(lstm.model) if args.int8 else lstm.model
-    completer = Autocompleter(model, lstm.tokenizer)
+    completer = Autocompleter(model, lstm.tokenizer, load_config(DataConfig, "data"))
     texts = [t for t in seeded_sample(read_texts("data/test.csv"), 5 * args.prompts, seed=0) if len(t.split()) >= 11]
     texts = texts[:args.prompts]
     print(f"{'int8' if args.int8 else 'fp32'} model, {lstm.model.parameter_count():,} parameters, "
@@ -58,7 +62,8 @@ def main() -> None:
 
     for text in texts[:10]:  # warm-up
         fresh(" ".join(text.split()[:10]))
-    report("fresh 10-word prompt + top-3", [timed(lambda: fresh(" ".join(t.split()[:10]))) for t in texts])  # noqa: B023
+    figures = {"fresh_prompt": report("fresh 10-word prompt + top-3",
+                                      [timed(lambda: fresh(" ".join(t.split()[:10]))) for t in texts])}  # noqa: B023
 
     def add_word(word: str) -> None:
         completer.feed(word)
@@ -74,9 +79,10 @@ def main() -> None:
         for word in words:
             per_key += [timed(lambda: completer.next_words(3, word[:n])) for n in range(1, len(word))]  # noqa: B023
             while_typing.append(timed(lambda: add_word(word)))  # noqa: B023
-    report("one more word after the prompt + top-3", after_prompt)
-    report("each word while typing a text + top-3", while_typing)
-    report("one more letter: top-3 prefix completions", per_key)
+    figures["word_after_prompt"] = report("one more word after the prompt + top-3", after_prompt)
+    figures["word_while_typing"] = report("each word while typing a text + top-3", while_typing)
+    figures["letter"] = report("one more letter: top-3 prefix completions", per_key)
+    write_results(f"keystroke_latency_{'int8' if args.int8 else 'fp32'}", {"prompts": len(texts), **figures})
 
 
 if __name__ == "__main__":

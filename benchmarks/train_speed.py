@@ -16,12 +16,14 @@ from dataclasses import replace
 import torch
 import torch.nn.functional as F
 
-from src.data_utils import read_texts
-from src.lstm_model import LSTMConfig, LSTMLanguageModel
-from src.lstm_train import TokenizerConfig, TrainConfig
-from src.next_token_dataset import NextTokenDataset, make_loader
-from src.params import load_config
-from src.tokenizer import PAD_ID, encode_texts, train_tokenizer
+from text_autocomplete.data_utils import read_texts
+from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel
+from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig
+from text_autocomplete.next_token_dataset import NextTokenDataset, make_loader
+from text_autocomplete.params import load_config
+from text_autocomplete.tokenizer import PAD_ID, encode_texts, train_tokenizer
+
+from _results import write_results
 
 
 def project_loss(model: LSTMLanguageModel, batch) -> torch.Tensor:
@@ -65,17 +67,22 @@ def main() -> None:
     print(f"{len(texts):,} texts, vocab {config.vocab_size:,}, emb {config.embedding_dim}, hidden {config.hidden_dim}, "
           f"layers {config.num_layers}, batch {train.batch_size}, {torch.get_num_threads()} threads, "
           f"{args.batches} steps")
-    results = {}
+    results, padding_share = {}, {}
     for name, cutoffs, bucket, loss_fn in (("project", config.softmax_cutoffs, True, project_loss),
                                            ("plain", (), False, plain_loss)):
         torch.manual_seed(0)
         model = LSTMLanguageModel(replace(config, softmax_cutoffs=cutoffs)).train()
         loader = make_loader(dataset, train.batch_size, seed=0, bucket=bucket)
         speed, padding = tokens_per_second(model, loader, loss_fn, args.batches)
-        results[name] = speed
+        results[name], padding_share[name] = speed, padding
         print(f"{name:8s} {speed:10,.0f} target tokens/s   padding {padding:5.1%}   "
               f"{model.parameter_count():,} parameters")
     print(f"speed-up: {results['project'] / results['plain']:.1f}x")
+    write_results("train_speed", {
+        "steps": args.batches, "batch_size": train.batch_size,
+        "project_tokens_per_s": round(results["project"]), "plain_tokens_per_s": round(results["plain"]),
+        "speedup": round(results["project"] / results["plain"], 1),
+        "project_padding": round(padding_share["project"], 3), "plain_padding": round(padding_share["plain"], 3)})
 
 
 if __name__ == "__main__":

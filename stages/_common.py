@@ -1,23 +1,63 @@
-"""What every stage entry point shares: run from the project root, turn known errors into one line."""
+"""What every stage entry point shares: run from the project root, turn known errors into one line, and, for
+tests/test_dvc_graph.py, record what the stage really read and wrote."""
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from src.errors import UserError
+from text_autocomplete.errors import UserError
+from text_autocomplete.params import trace_reads
+
+# Set to a folder, a stage writes there `<stage>.json`: the params keys it read and the files it opened.
+TRACE_ENV = "TEXT_AUTOCOMPLETE_TRACE"
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
+def write_json(path: Path | str, data: dict[str, Any]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def _start_trace(folder: Path, stage: str) -> None:
+    """Record params keys read (params.trace_reads) and every file opened (Python's audit hook "open")."""
+    params_read = trace_reads()
+    opened: dict[str, set[str]] = {"read": set(), "write": set()}
+    order: list[str] = []  # every open, in order: "r path" / "w path"
+
+    def record(kind: str, path: str | bytes | os.PathLike) -> None:
+        path = os.path.abspath(os.fsdecode(path))
+        opened[kind].add(path)
+        order.append(f"{kind[0]} {path}")
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+            mode = args[1] if isinstance(args[1], str) else "r"
+            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+            writes = any(c in mode for c in "wax+") or bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+            record("write" if writes else "read", args[0])
+        elif event == "os.rename":  # os.rename and os.replace: a file written aside and moved into place
+            record("write", args[1])
+
+    def dump() -> None:
+        # Files the stage deleted again (temporary and .tmp files renamed into place) are not its inputs or outputs.
+        existing = {kind: sorted(p for p in paths if os.path.isfile(p)) for kind, paths in opened.items()}
+        write_json(folder / f"{stage}.json", {"cwd": os.getcwd(), "params": sorted(params_read), **existing,
+                                              "order": order})
+
+    sys.addaudithook(hook)
+    atexit.register(dump)
+
+
 def run_stage(main: Callable[[], None]) -> None:
     """Call `main`; an expected error (bad file, bad parameter, missing model) ends with its message and exit 1."""
+    if os.environ.get(TRACE_ENV):
+        _start_trace(Path(os.environ[TRACE_ENV]), Path(sys.argv[0]).stem)
     try:
         main()
     except UserError as exc:

@@ -1,8 +1,6 @@
 """Stage `eval_gpt2`: choose generation settings on val, then score the pretrained transformer on the test texts."""
-from dataclasses import replace
-
-from src.data_utils import DataConfig, read_texts
-from src.eval_transformer_pipeline import (
+from text_autocomplete.data_utils import DataConfig, read_texts
+from text_autocomplete.eval_transformer_pipeline import (
     GPT2Config,
     TransformerCompleter,
     load_transformer,
@@ -10,7 +8,7 @@ from src.eval_transformer_pipeline import (
     parameter_count,
     sweep_generation,
 )
-from src.evaluation import (
+from text_autocomplete.evaluation import (
     EvalConfig,
     evaluate,
     load_eval_texts,
@@ -19,18 +17,19 @@ from src.evaluation import (
     time_batch_of_one,
     write_eval_outputs,
 )
-from src.params import load_config
+from text_autocomplete.params import load_config
+from text_autocomplete.paths import GPT2_METRICS, VAL_CSV
 
 from _common import eval_arguments, run_stage
 
 
 def main() -> None:
-    args = eval_arguments(__doc__, "metrics/gpt2.json")
-    cleaning, gpt2 = load_config(DataConfig, "data"), load_config(GPT2Config, "gpt2")
-    config = replace(load_config(EvalConfig, "eval"), batch_size=gpt2.batch_size)
+    args = eval_arguments(__doc__, GPT2_METRICS)
+    cleaning, gpt2, config = load_config(DataConfig, "data"), load_config(GPT2Config, "gpt2"), load_config(
+        EvalConfig, "eval")
     model, tokenizer = load_transformer(gpt2.model)
 
-    val_examples = make_examples(select_texts(read_texts("data/val.csv"), config))[:gpt2.sweep_texts]
+    val_examples = make_examples(select_texts(read_texts(VAL_CSV), config))[:gpt2.sweep_texts]
     print(f"generation sweep on {len(val_examples)} val texts:")
     table, best = sweep_generation(model, tokenizer, gpt2, config, cleaning, val_examples)
     table.to_csv(args.out.with_name(f"{args.out.stem}_generation_sweep.csv"), index=False)
@@ -38,7 +37,7 @@ def main() -> None:
 
     examples = make_examples(load_eval_texts(args.texts, cleaning, config))
     completer = TransformerCompleter(model, tokenizer, cleaning, best, gpt2.max_tokens_per_word, gpt2.seed)
-    result = evaluate(completer, examples, config, cleaning)
+    result = evaluate(completer, examples, config, gpt2.batch_size, cleaning)
     write_eval_outputs(result, {
         "model": gpt2.model, "generation": best, "parameters": parameter_count(model),
         "size_mb": model_size_mb(gpt2.model, model),

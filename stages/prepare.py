@@ -1,13 +1,14 @@
-"""Stage `prepare`: raw tweets -> data/dataset_processed.csv and metrics/data.json."""
-from src.data_utils import DataConfig, prepare_dataset
-from src.params import load_config
+"""Stage `prepare`: raw tweets (a file, or a URL to download) -> data/dataset_processed.csv and metrics/data.json."""
+from text_autocomplete.data_utils import DataConfig, prepare_dataset
+from text_autocomplete.params import load_config
+from text_autocomplete.paths import DATA_COUNTS, PROCESSED_CSV
 
 from _common import run_stage, write_json
 
 
 def main() -> None:
-    counts = prepare_dataset(load_config(DataConfig, "data"), out_csv="data/dataset_processed.csv")
-    write_json("metrics/data.json", counts)
+    counts = prepare_dataset(load_config(DataConfig, "data"), out_csv=PROCESSED_CSV)
+    write_json(DATA_COUNTS, counts)
     print(", ".join(f"{k}={v}" for k, v in counts.items()))
 
 

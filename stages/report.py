@@ -1,16 +1,17 @@
 """Stage `report`: metrics/ -> reports/report.md and the figures in plots/."""
 from pathlib import Path
 
-from src.params import load_config
-from src.report import ReportConfig, build_report
+from text_autocomplete.params import load_config
+from text_autocomplete.paths import LSTM_SWEEP, METRICS_DIR, PLOTS_DIR, REPORT
+from text_autocomplete.report import ReportConfig, build_report
 
 from _common import run_stage
 
 
 def main() -> None:
-    report = build_report("metrics", "plots", load_config(ReportConfig, "report"), lstm_sweep="reports/lstm_sweep.csv")
-    Path("reports").mkdir(exist_ok=True)
-    Path("reports/report.md").write_text(report)
+    report = build_report(METRICS_DIR, PLOTS_DIR, load_config(ReportConfig, "report"), lstm_sweep=LSTM_SWEEP)
+    Path(REPORT).parent.mkdir(exist_ok=True)
+    Path(REPORT).write_text(report)
     print(report.split("\n\n")[1])  # the recommendation
 
 

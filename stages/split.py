@@ -1,13 +1,14 @@
 """Stage `split`: data/dataset_processed.csv -> data/{train,val,test}.csv."""
-from src.data_utils import SplitConfig, split_dataset
-from src.params import load_config
+from text_autocomplete.data_utils import SplitConfig, split_dataset
+from text_autocomplete.params import load_config
+from text_autocomplete.paths import PROCESSED_CSV, SPLIT_DIR, SPLIT_SIZES
 
 from _common import run_stage, write_json
 
 
 def main() -> None:
-    sizes = split_dataset(load_config(SplitConfig, "split"), "data/dataset_processed.csv", "data")
-    write_json("metrics/split.json", sizes)
+    sizes = split_dataset(load_config(SplitConfig, "split"), PROCESSED_CSV, SPLIT_DIR)
+    write_json(SPLIT_SIZES, sizes)
     print(", ".join(f"{k}={v}" for k, v in sizes.items()))
 
 

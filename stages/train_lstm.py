@@ -1,26 +1,24 @@
 """Stage `train_lstm`: data/train.csv + data/val.csv -> models/lstm/ (model.pt, tokenizer.json), dvclive logs."""
 from dvclive import Live
 
-from src.data_utils import DataConfig, read_texts
-from src.evaluation import EvalConfig
-from src.lstm_model import LSTMConfig
-from src.lstm_train import TokenizerConfig, TrainConfig, Trainer
-from src.params import load_config
+from text_autocomplete.data_utils import DataConfig, read_texts
+from text_autocomplete.evaluation import EvalConfig
+from text_autocomplete.lstm_model import LSTMConfig
+from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer
+from text_autocomplete.params import load_config
+from text_autocomplete.paths import CHECKPOINT, LSTM_DIR, TRAIN_CSV, TRAIN_LIVE_DIR, TRAIN_SUMMARY, VAL_CSV
 
 from _common import run_stage, write_json
 
-LIVE_DIR = "metrics/train_lstm"
-
 
 def main() -> None:
-    trainer = Trainer(read_texts("data/train.csv"), read_texts("data/val.csv"),
+    trainer = Trainer(read_texts(TRAIN_CSV), read_texts(VAL_CSV),
                       lstm=load_config(LSTMConfig, "lstm"), tok=load_config(TokenizerConfig, "tokenizer"),
                       train=load_config(TrainConfig, "train"), eval_config=load_config(EvalConfig, "eval"),
-                      cleaning=load_config(DataConfig, "data"), out_dir="models/lstm",
-                      checkpoint_path="models/checkpoints/train_lstm.pt")
-    with Live(LIVE_DIR, save_dvc_exp=False, dvcyaml=False) as live:
+                      cleaning=load_config(DataConfig, "data"), out_dir=LSTM_DIR, checkpoint_path=CHECKPOINT)
+    with Live(TRAIN_LIVE_DIR, save_dvc_exp=False, dvcyaml=False) as live:
         summary = trainer.fit(live)
-    write_json("metrics/train_summary.json", summary)
+    write_json(TRAIN_SUMMARY, summary)
     print(", ".join(f"{k}={v}" for k, v in summary.items()))
 
 

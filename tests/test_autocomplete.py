@@ -1,22 +1,31 @@
 """Word and phrase completion, the mid-word metric, and the `autocomplete` command's exit codes."""
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
 
-from src.autocomplete import (
+from text_autocomplete.autocomplete import (
+    AutocompleteConfig,
     Autocompleter,
+    MidWordExample,
     OneTokenLSTMStep,
+    last_words,
     make_midword_examples,
     midword_metrics,
     split_partial_word,
 )
-from src.cli import main
-from src.lstm_model import LSTMConfig, LSTMLanguageModel, save_model
-from src.tokenizer import train_tokenizer
+from text_autocomplete.cli import main
+from text_autocomplete.data_utils import DataConfig
+from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel, save_model
+from text_autocomplete.tokenizer import train_tokenizer
+
+from conftest import ROOT, project_config
 
 TEXTS = ["going to the beach today", "going to the bar tonight", "i love the beach so much",
          "we went to the beauty salon", "see you at the beach"] * 4
@@ -27,8 +36,8 @@ def completer() -> Autocompleter:
     tokenizer = train_tokenizer(TEXTS, vocab_size=100, min_frequency=1)
     torch.manual_seed(0)
     model = LSTMLanguageModel(LSTMConfig(vocab_size=tokenizer.get_vocab_size(), embedding_dim=16, hidden_dim=16,
-                                         num_layers=1, dropout=0.0, softmax_cutoffs=()))
-    return Autocompleter(model, tokenizer)
+                                         num_layers=1, dropout=0.0, tie_weights=True, softmax_cutoffs=()))
+    return Autocompleter(model, tokenizer, project_config(DataConfig, "data"))
 
 
 @pytest.mark.parametrize("proj_size", [0, 8])
@@ -90,14 +99,40 @@ def test_state_is_kept_between_words(completer):
     assert torch.allclose(incremental, completer.log_probs, atol=1e-5)
 
 
-def test_midword_examples_and_metrics(completer):
+def test_midword_examples_are_seeded_cuts_inside_words():
     examples = make_midword_examples(TEXTS, seed=3)
     assert examples == make_midword_examples(TEXTS, seed=3)
-    for ex in examples:
+    assert examples != make_midword_examples(TEXTS, seed=4)
+    for ex, text in zip(examples, TEXTS):
         assert ex.word.startswith(ex.prefix) and 1 <= len(ex.prefix) < len(ex.word)
-    metrics = midword_metrics(completer, examples)
-    assert 0 <= metrics["midword_top1"] <= metrics["midword_top3"] <= 1
-    assert 0 <= metrics["midword_keystrokes_saved"] < 1 and metrics["midword_texts"] == len(examples)
+        assert text.startswith(f"{ex.context} {ex.word}")
+
+
+class ScriptedSuggestions:
+    """An autocompleter whose suggestions for each typed prefix are given, to check the metric's arithmetic."""
+
+    def __init__(self, suggestions: dict[str, list[str]]):
+        self.suggestions = suggestions
+
+    def reset(self) -> None:
+        pass
+
+    def feed(self, text: str) -> None:
+        pass
+
+    def next_words(self, k: int, prefix: str = "") -> list[str]:
+        return self.suggestions[prefix][:k]
+
+
+def test_midword_metrics_count_hits_and_saved_keystrokes():
+    examples = [MidWordExample("going to the", "beach", "be"),  # first suggestion: 3 letters left, 2 saved
+                MidWordExample("i love", "summer", "su"),  # second suggestion: top-3 only, nothing saved
+                MidWordExample("see you", "tomorrow", "tom"),  # not suggested: 5 letters left, none saved
+                MidWordExample("good", "night", "n")]  # first suggestion: 4 letters left, 3 saved
+    scripted = ScriptedSuggestions({"be": ["beach", "beauty"], "su": ["sun", "summer", "sushi"],
+                                    "tom": ["tom", "tomato", "tomb", "tomorrow"], "n": ["night", "now"]})
+    assert midword_metrics(scripted, examples) == {"midword_top1": 0.5, "midword_top3": 0.75,
+                                                   "midword_keystrokes_saved": round(5 / 16, 5), "midword_texts": 4}
 
 
 def test_command_exit_codes(tmp_path, completer, capsys):
@@ -113,11 +148,96 @@ def test_command_exit_codes(tmp_path, completer, capsys):
         assert lines[0].split()[0] in {"beach", "beauty"} and len(lines[0].split()) == 2
 
 
+def save_test_model(completer: Autocompleter, directory) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    completer.tokenizer.save(str(directory / "tokenizer.json"))
+    save_model(completer.model, directory / "model.pt", completer.tokenizer.get_vocab())
+
+
+def run_command(args: list[str], cwd, stdin: bytes = b"", **env: str) -> subprocess.CompletedProcess:
+    """The installed `autocomplete` command, run from `cwd`."""
+    command = str(Path(sys.executable).parent / "autocomplete")
+    return subprocess.run([command, *args], input=stdin, capture_output=True, cwd=cwd, timeout=120, check=False,
+                          env={**os.environ, **env})
+
+
+def answers(stdout: bytes) -> list[list[str]]:
+    """The interactive output as one list of suggestion lines per input line (each answer ends with a blank line)."""
+    blocks, current = [], []
+    for line in stdout.decode().split("\n")[:-1]:
+        if line:
+            current.append(line)
+        else:
+            blocks.append(current)
+            current = []
+    assert current == [], "the last answer is not closed by a blank line"
+    return blocks
+
+
 def test_command_is_installed_and_interactive(tmp_path, completer):
-    completer.tokenizer.save(str(tmp_path / "tokenizer.json"))
-    save_model(completer.model, tmp_path / "model.pt", completer.tokenizer.get_vocab())
-    result = subprocess.run([sys.executable, "-m", "src.cli", "--model-dir", str(tmp_path), "-n", "1"],
-                            input="going to the bea\n\nsee you\n", capture_output=True, text=True, cwd=tmp_path)
-    assert result.returncode == 0
-    blocks = [b for b in result.stdout.strip().split("\n\n")]
-    assert len(blocks) == 2 and blocks[0].split()[0] in {"beach", "beauty"}
+    save_test_model(completer, tmp_path / "model")
+    result = run_command(["-n", "1"], tmp_path, b"going to the bea\n\nsee you\n",
+                         AUTOCOMPLETE_MODEL_DIR=str(tmp_path / "model"))
+    assert result.returncode == 0, result.stderr
+    blocks = answers(result.stdout)
+    assert len(blocks) == 3 and blocks[0][0].split()[0] in {"beach", "beauty"}  # one answer per line typed
+    assert blocks[1] == [] and len(blocks[2]) == 1 and len(blocks[2][0].split()) == 3
+
+
+def test_command_finds_the_project_from_any_folder(tmp_path, completer):
+    """From a folder that is not the project: the model from the option, else the environment variable, else
+    the project's models/lstm (the project being --project, $AUTOCOMPLETE_PROJECT or this checkout)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    save_test_model(completer, tmp_path / "project" / "models" / "lstm")
+    shutil.copy(ROOT / "params.yaml", tmp_path / "project" / "params.yaml")
+    by_option = run_command(["--model-dir", str(tmp_path / "project" / "models" / "lstm"), "going to the bea"],
+                            elsewhere)
+    by_env = run_command(["going to the bea"], elsewhere, AUTOCOMPLETE_PROJECT=str(tmp_path / "project"))
+    by_project = run_command(["--project", str(tmp_path / "project"), "going to the bea"], elsewhere)
+    assert by_option.returncode == by_env.returncode == by_project.returncode == 0, by_env.stderr
+    assert by_option.stdout == by_env.stdout == by_project.stdout
+    assert by_option.stdout.decode().split()[0] in {"beach", "beauty"}
+
+    missing = run_command(["going to the bea"], elsewhere, AUTOCOMPLETE_PROJECT=str(tmp_path / "none"))
+    assert missing.returncode == 1 and str(tmp_path / "none" / "params.yaml") in missing.stderr.decode()
+
+
+def test_command_reports_a_line_that_is_not_utf8_and_answers_the_others(tmp_path, completer):
+    save_test_model(completer, tmp_path / "model")
+    result = run_command(["-n", "1"], tmp_path, b"going to the bea\ncaf\xe9 au lait\nsee you\n",
+                         AUTOCOMPLETE_MODEL_DIR=str(tmp_path / "model"))
+    assert result.returncode == 3
+    assert "standard input line 2 is not UTF-8" in result.stderr.decode()
+    blocks = answers(result.stdout)
+    assert len(blocks) == 3 and blocks[0][0].split()[0] in {"beach", "beauty"}
+    assert blocks[1] == [] and len(blocks[2][0].split()) == 3
+
+
+def test_last_words_keeps_the_end_as_typed():
+    assert last_words("one two three four", 2) == "three four"
+    assert last_words("one two three four ", 2) == "three four "  # the last word is complete
+    assert last_words("  one  two ", 5) == "one two "
+    assert last_words("", 3) == ""
+    assert last_words("going to the bea", 10) == "going to the bea"
+
+
+def test_command_reads_only_the_last_context_words(tmp_path, completer, monkeypatch, capsys):
+    """A 20,000-word paste reaches the model as its last `autocomplete.context_words` words."""
+    from text_autocomplete import cli
+
+    seen: list[str] = []
+    monkeypatch.setattr(cli, "lstm_suggester", lambda *args, **kwargs: lambda text, n, w: seen.append(text) or [])
+    huge = " ".join(["word"] * 20_000 + ["going", "to", "the", "bea"])
+    assert main([huge]) == 0
+    limit = project_config(AutocompleteConfig, "autocomplete").context_words
+    assert seen == [" ".join(huge.split()[-limit:])] and len(seen[0].split()) == limit < 20_000
+
+
+def test_the_package_is_text_autocomplete_and_no_top_level_src(tmp_path):
+    """Installed as `text_autocomplete` (src layout); a package called `src` would clash with other projects."""
+    def importable(name: str) -> bool:
+        return subprocess.run([sys.executable, "-c", f"import {name}"], cwd=tmp_path, capture_output=True,
+                              check=False).returncode == 0
+
+    assert importable("text_autocomplete.cli") and not importable("src")

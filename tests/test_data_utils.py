@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
-from src.data_utils import (
+from text_autocomplete.data_utils import (
     DataConfig,
     DataError,
     clean_text,
@@ -23,9 +24,9 @@ from src.data_utils import (
     unescape_html,
 )
 
-from conftest import run_stage, write_params
+from conftest import project_config, run_stage, write_params
 
-CONFIG = DataConfig()
+CONFIG = project_config(DataConfig, "data")
 
 
 # --------------------------------------------------------------------------- each step on real lines
@@ -67,7 +68,7 @@ def test_lowercase_happens_before_the_character_filter(tweet_lines):
 
 
 def test_each_step_can_be_switched_off():
-    config = DataConfig(lowercase=False, strip_punctuation=False, urls="keep", mentions="placeholder")
+    config = replace(CONFIG, lowercase=False, strip_punctuation=False, urls="keep", mentions="placeholder")
     assert clean_text("@Bob Look: http://x.y/z !", config) == "xxuser Look: http://x.y/z !"
 
 
@@ -80,7 +81,7 @@ def test_clean_texts_counts_every_drop(tweet_lines):
 
 def test_bad_cleaning_parameter_is_named():
     with pytest.raises(DataError, match="data.urls"):
-        DataConfig(urls="delete")
+        replace(CONFIG, urls="delete")
 
 
 # --------------------------------------------------------------------------- raw layouts
@@ -116,7 +117,7 @@ def test_broken_csv_row_is_reported_and_counted(tmp_path):
     data = read_raw_texts(path)
     assert data.texts == ["this is a good tweet", "this is a second good tweet"]
     assert data.bad_rows == [f"{path}:2: expected 6 columns, got 4"]
-    counts = prepare_dataset(DataConfig(raw=str(path)), tmp_path / "out.csv")
+    counts = prepare_dataset(replace(CONFIG, raw=str(path)), tmp_path / "out.csv")
     assert counts["read"] == 3 and counts["dropped_broken_row"] == 1 and counts["kept"] == 2
 
 
@@ -134,12 +135,17 @@ def test_bad_files_name_the_file(tmp_path, content, message):
 
 
 def test_prepare_stage_bad_input_exits_with_one_message(tmp_path):
-    write_params(tmp_path, data={"raw": "data/missing.csv", "url": "http://127.0.0.1:9/tweets.txt"})
+    write_params(tmp_path, data={"raw": "data/missing.csv"})
     result = run_stage("prepare", tmp_path)
     assert result.returncode == 1
-    assert "data/missing.csv does not exist and downloading it" in result.stderr
+    assert "params.yaml data.raw: data/missing.csv does not exist" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not (tmp_path / "data" / "missing.csv").exists()  # no half-written download
+
+    write_params(tmp_path, data={"raw": "http://127.0.0.1:9/tweets.txt"})  # nothing listens on port 9
+    result = run_stage("prepare", tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "downloading http://127.0.0.1:9/tweets.txt failed" in result.stderr
+    assert list((tmp_path / "data").iterdir()) == []  # no half-written download left behind
 
     (tmp_path / "empty.txt").write_text("")
     write_params(tmp_path, data={"raw": "empty.txt"})

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from src.data_utils import DataConfig
-from src.evaluation import (
+from text_autocomplete.data_utils import DataConfig
+from text_autocomplete.evaluation import (
     EvalConfig,
     Example,
     MostFrequentWords,
@@ -15,6 +15,8 @@ from src.evaluation import (
     rouge_f1,
     split_prompt_target,
 )
+
+from conftest import project_config
 
 
 @pytest.mark.parametrize("text, prompt, target", [
@@ -75,13 +77,32 @@ class Echo:
 def test_evaluate_cuts_to_budget_cleans_and_counts_empty_as_zero():
     examples = [Example("i want to", "go home"), Example("see you", "soon"), Example("a b c", "d")]
     echo = Echo({"i want to": "Go HOME now please", "see you": "", "a b c": "d!"})
-    result = evaluate(echo, examples, EvalConfig(batch_size=2, bootstrap_samples=100), DataConfig())
+    result = evaluate(echo, examples, project_config(EvalConfig, "eval", bootstrap_samples=100), 2,
+                      project_config(DataConfig, "data"))
     assert result.completions == ["go home", "", "d"]
     assert result.scores["rouge1"].tolist() == [1.0, 0.0, 1.0]
     assert result.metrics["rouge1"] == pytest.approx(2 / 3, abs=1e-4)
     assert result.metrics["empty_completions"] == 1 and result.metrics["n_texts"] == 3
     assert sorted(b for call in echo.calls for b in call) == [1, 1, 2]  # each model is asked for the target length
     assert all(len(call) <= 2 for call in echo.calls)  # in DataLoader batches
+
+
+def test_next_word_accuracy_top1_from_completions_and_top3_from_candidates():
+    from text_autocomplete.evaluation import first_word_accuracy
+
+    targets = ["go home", "soon", "the end", "was fun"]
+    assert first_word_accuracy(targets, [["go"], ["later"], ["the"], []], k=1) == 0.5
+    candidates = [["went", "go", "come"], ["now", "later", "then"], ["a", "an", "the"], ["is", "fun", "was"]]
+    assert first_word_accuracy(targets, candidates, k=3) == 0.75
+    assert first_word_accuracy(targets, candidates, k=2) == 0.25
+    assert first_word_accuracy([], [], k=3) == 0.0
+
+    examples = [Example("i want to", "go home"), Example("see you", "soon"), Example("a b c", "the end")]
+    echo = Echo({"i want to": "Go there", "see you": "", "a b c": "then the end"})
+    result = evaluate(echo, examples, project_config(EvalConfig, "eval", bootstrap_samples=10), 2,
+                      project_config(DataConfig, "data"), [["went", "go", "x"], ["soon"], ["a", "b", "c", "the"]])
+    assert result.metrics["next_word_top1"] == round(1 / 3, 5)  # only "go" starts its completion right
+    assert result.metrics["next_word_top3"] == round(2 / 3, 5)  # "the" is fourth: not in the top 3
 
 
 def test_most_frequent_words_baseline():

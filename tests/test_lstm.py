@@ -6,13 +6,23 @@ from dataclasses import replace
 import pytest
 import torch
 
-from src.data_utils import DataConfig
-from src.evaluation import EvalConfig
-from src.lstm_model import CheckpointError, GenerationConfig, LSTMConfig, LSTMLanguageModel, load_model, save_model
-from src.lstm_train import TokenizerConfig, TrainConfig, Trainer
-from src.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+from text_autocomplete.data_utils import DataConfig
+from text_autocomplete.evaluation import EvalConfig
+from text_autocomplete.lstm_model import (
+    CheckpointError,
+    GenerationConfig,
+    LSTMConfig,
+    LSTMLanguageModel,
+    load_model,
+    save_model,
+)
+from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer
+from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
-CONFIG = LSTMConfig(vocab_size=60, embedding_dim=16, hidden_dim=24, num_layers=2, dropout=0.0, softmax_cutoffs=(20, 40))
+from conftest import project_config
+
+CONFIG = LSTMConfig(vocab_size=60, embedding_dim=16, hidden_dim=24, num_layers=2, dropout=0.0, tie_weights=True,
+                    softmax_cutoffs=(20, 40))
 PROMPTS = [[BOS_ID, 5, 6, 7], [BOS_ID, 8], [BOS_ID, 9, 10]]
 
 
@@ -154,9 +164,10 @@ class FakeLive:
 def make_trainer(tmp_path, epochs: int = 3) -> Trainer:
     return Trainer(TRAIN_TEXTS, VAL_TEXTS, replace(CONFIG, vocab_size=0, softmax_cutoffs=(8,)),
                    TokenizerConfig(vocab_size=100, min_frequency=1),
-                   TrainConfig(epochs=epochs, batch_size=8, lr=0.01, warmup_steps=2, patience=5, val_rouge_texts=2,
-                               show_examples=1),
-                   EvalConfig(batch_size=4), DataConfig(), tmp_path / "out", tmp_path / "ckpt" / "train.pt")
+                   project_config(TrainConfig, "train", epochs=epochs, batch_size=8, lr=0.01, warmup_steps=2, patience=5,
+                                  val_rouge_texts=2, show_examples=1, num_threads=0),
+                   project_config(EvalConfig, "eval"), project_config(DataConfig, "data"), tmp_path / "out",
+                   tmp_path / "ckpt" / "train.pt")
 
 
 def test_trainer_is_deterministic_and_resumes_after_interruption(tmp_path, monkeypatch):
@@ -193,7 +204,7 @@ def test_trainer_is_deterministic_and_resumes_after_interruption(tmp_path, monke
 
 # --------------------------------------------------------------------------- decoding for the evaluation
 def test_consensus_picks_the_completion_the_samples_agree_with():
-    from src.eval_lstm import consensus
+    from text_autocomplete.eval_lstm import consensus
 
     samples = [[5, 6, 7], [5, 6, 9], [5, 8, 7], [4, 6, 7]]
     assert consensus([[9, 9, 9], [5, 6, 7], [4, 4, 4]], samples) == [5, 6, 7]
@@ -201,8 +212,8 @@ def test_consensus_picks_the_completion_the_samples_agree_with():
 
 
 def test_completer_gives_exactly_the_budget_in_every_decoding():
-    from src.eval_lstm import LSTMCompleter, LSTMDecoding
-    from src.tokenizer import train_tokenizer
+    from text_autocomplete.eval_lstm import LSTMCompleter, LSTMDecoding
+    from text_autocomplete.tokenizer import train_tokenizer
 
     tokenizer = train_tokenizer(TRAIN_TEXTS, vocab_size=100, min_frequency=1)
     model = make_model(replace(CONFIG, vocab_size=tokenizer.get_vocab_size(), softmax_cutoffs=(8,)))
@@ -212,3 +223,26 @@ def test_completer_gives_exactly_the_budget_in_every_decoding():
         completions = completer.complete(prompts, budgets)
         assert [len(c.split()) for c in completions] == budgets
         assert completions == completer.complete(prompts, budgets)  # seeded
+
+
+def test_next_words_are_the_top_k_of_one_text_read_alone():
+    """next_words (batched, padded) equals the k best real words of `forward` over each prompt read alone."""
+    from text_autocomplete.eval_lstm import LSTMCompleter, next_word_candidates
+    from text_autocomplete.evaluation import Example
+    from text_autocomplete.tokenizer import encode_texts, train_tokenizer
+
+    tokenizer = train_tokenizer(TRAIN_TEXTS, vocab_size=100, min_frequency=1)
+    model = make_model(replace(CONFIG, vocab_size=tokenizer.get_vocab_size(), softmax_cutoffs=(8,)))
+    completer = LSTMCompleter(model, tokenizer)
+    prompts = ["i like cats", "i like tea and me a", "cats"]
+    for k in (1, 3):
+        expected = []
+        for ids in encode_texts(tokenizer, prompts, add_bos=True, add_eos=False):
+            with torch.no_grad():
+                scores = model(torch.tensor([ids]))[0][0, -1]
+            ranked = [tokenizer.id_to_token(i) for i in scores.argsort(descending=True).tolist()
+                      if i not in (PAD_ID, UNK_ID, BOS_ID, EOS_ID)]
+            expected.append(ranked[:k])
+        assert completer.next_words(prompts, k) == expected
+        examples = [Example(p, "x") for p in prompts]
+        assert next_word_candidates(completer, examples, k=k, batch_size=2) == expected

@@ -6,15 +6,15 @@ import sys
 
 import torch
 
-from src.lstm_model import LSTMConfig, LSTMLanguageModel, save_model
-from src.mobile import export_torchscript, initial_state, quantize_int8
-from src.tokenizer import BOS_ID
+from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel, save_model
+from text_autocomplete.mobile import export_torchscript, initial_state, quantize_int8
+from text_autocomplete.tokenizer import BOS_ID
 
 
 def trained_size_model() -> LSTMLanguageModel:
     torch.manual_seed(0)
     return LSTMLanguageModel(LSTMConfig(vocab_size=3000, embedding_dim=64, hidden_dim=64, num_layers=2,
-                                        dropout=0.0, softmax_cutoffs=(500,))).eval()
+                                        dropout=0.0, tie_weights=True, softmax_cutoffs=(500,))).eval()
 
 
 def test_int8_file_is_at_most_a_third_of_fp32(tmp_path):

@@ -4,8 +4,17 @@ from __future__ import annotations
 import pytest
 import torch
 
-from src.next_token_dataset import BucketBatchSampler, NextTokenDataset, collate_next_token, make_loader
-from src.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, TokenizerError, encode_texts, load_tokenizer, train_tokenizer
+from text_autocomplete.next_token_dataset import BucketBatchSampler, NextTokenDataset, collate_next_token, make_loader
+from text_autocomplete.tokenizer import (
+    BOS_ID,
+    EOS_ID,
+    PAD_ID,
+    UNK_ID,
+    TokenizerError,
+    encode_texts,
+    load_tokenizer,
+    train_tokenizer,
+)
 
 TEXTS = ["i love my dog", "my dog loves me", "i can't wait to see you", "see you soon my love"]
 
@@ -69,8 +78,22 @@ def test_bucketing_covers_every_index_once_with_little_padding():
 
 
 def test_loader_yields_batches_of_similar_length():
-    sequences = [[2] + [5] * n + [3] for n in range(2, 60)] * 4
-    loader = make_loader(NextTokenDataset(sequences), batch_size=8, seed=0)
-    for batch in loader:
-        assert batch.mask.all(dim=1).sum() >= 1  # the longest row is all real
-        assert batch.inputs.shape == batch.targets.shape == batch.mask.shape
+    """Through the DataLoader: every text once per epoch, the rows of a batch at most one token apart, so padding
+    is a small share of the tokens; plain random batches of the same texts pad far more."""
+    sequences = [[2] + [5] * n + [3] for n in range(2, 60)] * 4  # lengths 4..61, four texts each
+    real_tokens = sum(len(s) - 1 for s in sequences)
+
+    def rows_and_padding(loader) -> tuple[list[list[int]], float]:
+        rows, padding = [], 0
+        for batch in loader:
+            assert batch.inputs.shape == batch.targets.shape == batch.mask.shape
+            rows.append((batch.mask.sum(dim=1) + 1).tolist())  # real targets + the <bos> input = text length
+            padding += int((~batch.mask).sum())
+        return rows, padding / real_tokens
+
+    rows, padding = rows_and_padding(make_loader(NextTokenDataset(sequences), batch_size=8, seed=0))
+    assert sorted(n for row in rows for n in row) == sorted(len(s) for s in sequences)  # each text exactly once
+    assert all(max(row) - min(row) <= 1 for row in rows)
+    assert padding < 0.02
+    _, plain_padding = rows_and_padding(make_loader(NextTokenDataset(sequences), batch_size=8, seed=0, bucket=False))
+    assert plain_padding > 0.3

@@ -5,9 +5,9 @@ import pytest
 import torch
 from transformers import LogitsProcessorList, StoppingCriteriaList
 
-from src.data_utils import DataConfig
-from src.errors import UserError
-from src.eval_transformer_pipeline import (
+from text_autocomplete.data_utils import DataConfig
+from text_autocomplete.errors import UserError
+from text_autocomplete.eval_transformer_pipeline import (
     BudgetReached,
     GPT2Config,
     HoldStopTokens,
@@ -19,9 +19,12 @@ from src.eval_transformer_pipeline import (
     resolve_source,
 )
 
+from conftest import project_config
 from tiny_gpt2 import save_tiny_gpt2
 
 PROMPTS = ["i can't wait to see", "going to the beach today with my best", "so tired", "good morning everyone have"]
+
+CLEANING = project_config(DataConfig, "data")
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,7 @@ def test_left_padding_gives_the_same_logits_as_no_padding(tiny):
 
 def test_batched_and_one_at_a_time_greedy_completions_are_identical(tiny):
     _, model, tokenizer = tiny
-    completer = TransformerCompleter(model, tokenizer, DataConfig())
+    completer = TransformerCompleter(model, tokenizer, CLEANING)
     budgets = [2, 3, 1, 2]
     assert completer.complete(PROMPTS, budgets) == [completer.complete([p], [b])[0] for p, b in zip(PROMPTS, budgets)]
 
@@ -56,10 +59,10 @@ def test_batched_and_one_at_a_time_greedy_completions_are_identical(tiny):
 def test_decoding_that_retires_rows_equals_model_generate(tiny, settings):
     """The project's loop drops finished rows from the batch and its cache; the words must not change."""
     _, model, tokenizer = tiny
-    completer = TransformerCompleter(model, tokenizer, DataConfig(), settings)
+    completer = TransformerCompleter(model, tokenizer, CLEANING, settings)
     prompts, budgets = PROMPTS * 2, [1, 4, 2, 3, 3, 1, 4, 2]  # rows finish at different steps
     encoded = tokenizer(prompts, return_tensors="pt", padding=True)
-    budget = WordBudget(tokenizer, encoded["input_ids"].shape[1], DataConfig(), budgets, 4)
+    budget = WordBudget(tokenizer, encoded["input_ids"].shape[1], CLEANING, budgets, 4)
     reference = model.generate(**encoded, max_new_tokens=int(budget.token_caps.max()), do_sample=False,
                                pad_token_id=tokenizer.pad_token_id, **settings,
                                logits_processor=LogitsProcessorList([HoldStopTokens(budget, completer.stop_ids,
@@ -71,7 +74,7 @@ def test_decoding_that_retires_rows_equals_model_generate(tiny, settings):
 
 def test_no_newline_or_end_of_text_before_the_budget(tiny):
     _, model, tokenizer = tiny
-    completer = TransformerCompleter(model, tokenizer, DataConfig())
+    completer = TransformerCompleter(model, tokenizer, CLEANING)
     with torch.no_grad():  # make end-of-text and newline the model's favourite tokens
         model.lm_head.weight.data[completer.stop_ids] *= 0
         bias = torch.zeros(model.lm_head.weight.shape[0])
@@ -84,12 +87,19 @@ def test_no_newline_or_end_of_text_before_the_budget(tiny):
     assert all("\n" not in c and c.strip() for c in completions)
 
 
-def test_sampling_settings_are_reproducible(tiny):
+def test_sampling_is_seeded_and_really_samples(tiny):
+    """The same seed gives the same words; another seed gives other words (so sampling is not ignored);
+    top_k=1 leaves one candidate per step, so sampling then equals greedy decoding."""
     _, model, tokenizer = tiny
+    budgets = [4] * len(PROMPTS)
+
+    def complete(settings: dict, seed: int) -> list[str]:
+        return TransformerCompleter(model, tokenizer, CLEANING, settings, seed=seed).complete(PROMPTS, budgets)
+
     sample = {"do_sample": True, "top_k": 20, "temperature": 0.9}
-    first = TransformerCompleter(model, tokenizer, DataConfig(), sample, seed=5).complete(PROMPTS, [2] * 4)
-    again = TransformerCompleter(model, tokenizer, DataConfig(), sample, seed=5).complete(PROMPTS, [2] * 4)
-    assert first == again
+    assert complete(sample, 5) == complete(sample, 5)
+    assert complete(sample, 5) != complete(sample, 6)
+    assert complete({"do_sample": True, "top_k": 1}, 5) == complete({}, 5) == complete({}, 6)
 
 
 def test_model_size_is_the_weight_files(tiny):
@@ -116,4 +126,4 @@ def test_missing_gguf_and_package_are_named(tmp_path):
 
 def test_generation_candidates_are_checked():
     with pytest.raises(UserError, match=r"gpt2.candidates\[0\]"):
-        GPT2Config(candidates=[{"name": "x", "beams": 3}])
+        project_config(GPT2Config, "gpt2", candidates=[{"name": "x", "beams": 3}])

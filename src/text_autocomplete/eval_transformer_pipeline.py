@@ -11,7 +11,7 @@ end-of-text and newlines forbidden until the completion holds its word budget.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,9 @@ from transformers import (
     TopPLogitsWarper,
 )
 
-from src.data_utils import DataConfig, clean_text
-from src.errors import UserError
-from src.evaluation import EvalConfig, Example, choose_on_val, file_size_mb
+from text_autocomplete.data_utils import DataConfig, clean_text
+from text_autocomplete.errors import UserError
+from text_autocomplete.evaluation import EvalConfig, Example, choose_on_val, file_size_mb
 
 GENERATION_KEYS = ("do_sample", "num_beams", "temperature", "top_k", "top_p", "repetition_penalty",
                    "no_repeat_ngram_size")
@@ -47,14 +47,14 @@ class ModelLoadError(UserError):
 class GPT2Config:
     """The ``gpt2`` section of params.yaml."""
 
-    model: str = "distilgpt2"
-    batch_size: int = 32
-    max_tokens_per_word: int = 4  # generation cap: budget * this + 2 new tokens
-    sweep_texts: int = 300  # val texts on which the generation settings are compared
-    select_by: str = "rougeL"
-    seed: int = 42
+    model: str  # a Hub id, a save_pretrained directory, a .gguf file, or pypi:<package>
+    batch_size: int
+    max_tokens_per_word: int  # generation cap: budget * this + 2 new tokens
+    sweep_texts: int  # val texts on which the generation settings are compared
+    select_by: str
+    seed: int
     # Generation settings compared on val; the best by `select_by` is used on test.
-    candidates: list[dict[str, Any]] = field(default_factory=lambda: [{"name": "greedy"}])
+    candidates: list[dict[str, Any]]
 
     def __post_init__(self) -> None:
         for i, candidate in enumerate(self.candidates):
@@ -307,4 +307,5 @@ def sweep_generation(model, tokenizer, config: GPT2Config, eval_config: EvalConf
         return TransformerCompleter(model, tokenizer, cleaning, candidate, config.max_tokens_per_word, config.seed,
                                     name=candidate["name"])
 
-    return choose_on_val(make_completer, config.candidates, examples, eval_config, cleaning, config.select_by)
+    return choose_on_val(make_completer, config.candidates, examples, eval_config, config.batch_size, cleaning,
+                         config.select_by)

@@ -22,7 +22,7 @@ import pandas as pd
 from rouge_score import rouge_scorer
 from torch.utils.data import DataLoader
 
-from src.data_utils import (
+from text_autocomplete.data_utils import (
     DataConfig,
     clean_text,
     clean_texts,
@@ -31,7 +31,8 @@ from src.data_utils import (
     report_bad_rows,
     seeded_sample,
 )
-from src.errors import UserError
+from text_autocomplete.errors import UserError
+from text_autocomplete.paths import TEST_CSV
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 MIN_WORDS = 4
@@ -41,14 +42,13 @@ MIN_WORDS = 4
 class EvalConfig:
     """The ``eval`` section of params.yaml."""
 
-    max_texts: int = 2000  # 0 = the whole test split; else a seeded sample of that many
-    seed: int = 42
-    batch_size: int = 64
-    bootstrap_samples: int = 1000
-    confidence: float = 0.95
-    use_stemmer: bool = False
-    examples: int = 20  # rows written to the examples CSV
-    latency_texts: int = 50  # texts timed one at a time for the batch-1 latency
+    max_texts: int  # 0 = the whole test split; else a seeded sample of that many
+    seed: int
+    bootstrap_samples: int
+    confidence: float
+    use_stemmer: bool
+    examples: int  # rows written to the examples CSV
+    latency_texts: int  # texts timed one at a time for the batch-1 latency
 
 
 @dataclass(frozen=True)
@@ -166,11 +166,16 @@ def complete_all(completer: Completer, examples: list[Example], batch_size: int)
     return completions
 
 
-def evaluate(completer: Completer, examples: list[Example], config: EvalConfig,
-             cleaning: DataConfig | None = None, next_word_candidates: list[list[str]] | None = None) -> EvalResult:
-    """Score `completer` on `examples` by the protocol above; time it batched too."""
+def evaluate(completer: Completer, examples: list[Example], config: EvalConfig, batch_size: int,
+             cleaning: DataConfig | None = None, next_word_candidates: list[list[str]] | None = None,
+             intervals: bool = True) -> EvalResult:
+    """Score `completer` on `examples` by the protocol above; time it batched too.
+
+    `intervals=False` skips the bootstrap (training's per-epoch val ROUGE needs only the means), so that
+    such a caller does not depend on the bootstrap settings.
+    """
     start = time.perf_counter()
-    raw = complete_all(completer, examples, config.batch_size)
+    raw = complete_all(completer, examples, batch_size)
     seconds = time.perf_counter() - start
     cleaned = [normalize_completion(c, cleaning) if cleaning else c for c in raw]
     completions = [truncate_words(c, ex.budget) for c, ex in zip(cleaned, examples)]
@@ -179,8 +184,9 @@ def evaluate(completer: Completer, examples: list[Example], config: EvalConfig,
     metrics: dict[str, Any] = {}
     for kind in ROUGE_TYPES:
         metrics[kind] = round(float(scores[kind].mean()), 5)
-        low, high = bootstrap_ci(scores[kind], config.bootstrap_samples, config.confidence, config.seed)
-        metrics[f"{kind}_ci"] = [round(low, 5), round(high, 5)]
+        if intervals:
+            low, high = bootstrap_ci(scores[kind], config.bootstrap_samples, config.confidence, config.seed)
+            metrics[f"{kind}_ci"] = [round(low, 5), round(high, 5)]
     metrics["n_texts"] = len(examples)
     metrics["empty_completions"] = sum(1 for c in completions if not c)
     metrics["next_word_top1"] = round(first_word_accuracy(targets, [c.split()[:1] for c in completions], 1), 5)
@@ -191,14 +197,14 @@ def evaluate(completer: Completer, examples: list[Example], config: EvalConfig,
 
 
 def choose_on_val(make_completer: Callable[[dict[str, Any]], Completer], candidates: list[dict[str, Any]],
-                  examples: list[Example], config: EvalConfig, cleaning: DataConfig | None,
+                  examples: list[Example], config: EvalConfig, batch_size: int, cleaning: DataConfig | None,
                   select_by: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Score each candidate setting on val `examples`; return the table and the best candidate by `select_by`."""
     if select_by not in ROUGE_TYPES:
         raise UserError(f"params.yaml select_by={select_by!r}: use one of {', '.join(ROUGE_TYPES)}")
     rows = []
     for candidate in candidates:
-        result = evaluate(make_completer(candidate), examples, config, cleaning)
+        result = evaluate(make_completer(candidate), examples, config, batch_size, cleaning)
         rows.append({**candidate, **{k: result.metrics[k] for k in (*ROUGE_TYPES, "ms_per_text_batched")}})
         print(f"  {candidate['name']}: " + ", ".join(f"{k}={result.metrics[k]}" for k in ROUGE_TYPES), flush=True)
     table = pd.DataFrame(rows)
@@ -234,7 +240,7 @@ class MostFrequentWords:
 
 # --------------------------------------------------------------------------- what the eval stages share
 def load_eval_texts(path: Path | None, cleaning: DataConfig, config: EvalConfig,
-                    default: Path = Path("data/test.csv")) -> list[str]:
+                    default: Path | str = TEST_CSV) -> list[str]:
     """The texts to score: the (already clean) test split, or any raw file cleaned the same way."""
     if path is None:
         texts = read_texts(default)

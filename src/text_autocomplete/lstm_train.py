@@ -20,39 +20,40 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from src.data_utils import DataConfig
-from src.eval_lstm import MODEL_FILE, TOKENIZER_FILE, LSTMCompleter
-from src.evaluation import EvalConfig, evaluate, make_examples
-from src.lstm_model import LSTMConfig, LSTMLanguageModel, save_model, vocabulary_fingerprint
-from src.next_token_dataset import BucketBatchSampler, NextTokenDataset, make_loader
-from src.tokenizer import encode_texts, train_tokenizer
+from text_autocomplete.data_utils import DataConfig
+from text_autocomplete.eval_lstm import LSTMCompleter
+from text_autocomplete.evaluation import EvalConfig, evaluate, make_examples
+from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel, save_model, vocabulary_fingerprint
+from text_autocomplete.next_token_dataset import BucketBatchSampler, NextTokenDataset, make_loader
+from text_autocomplete.paths import MODEL_FILE, TOKENIZER_FILE
+from text_autocomplete.tokenizer import encode_texts, train_tokenizer
 
 
 @dataclass
 class TokenizerConfig:
     """The ``tokenizer`` section of params.yaml (the LSTM's word vocabulary)."""
 
-    vocab_size: int = 20000
-    min_frequency: int = 2
+    vocab_size: int
+    min_frequency: int
 
 
 @dataclass
 class TrainConfig:
     """The ``train`` section of params.yaml."""
 
-    epochs: int = 8
-    batch_size: int = 64
-    lr: float = 0.002
-    weight_decay: float = 0.01
-    warmup_steps: int = 200
-    grad_clip: float = 1.0
-    patience: int = 2  # epochs without a better val loss before stopping
-    max_len: int = 48  # tokens per text, <bos>/<eos> included
-    seed: int = 42
-    val_rouge_texts: int = 500  # fixed val subset scored every epoch
-    show_examples: int = 5
-    num_threads: int = 0  # 0 = torch's default
-    bucket: bool = True  # length-bucketed batches (False: plain random batches)
+    epochs: int
+    batch_size: int  # also the batch size of the val ROUGE pass
+    lr: float
+    weight_decay: float
+    warmup_steps: int
+    grad_clip: float
+    patience: int  # epochs without a better val loss before stopping
+    max_len: int  # tokens per text, <bos>/<eos> included
+    seed: int
+    val_rouge_texts: int  # fixed val subset scored every epoch
+    show_examples: int
+    num_threads: int  # 0 = torch's default
+    bucket: bool  # length-bucketed batches (False: plain random batches)
 
 
 def seed_everything(seed: int) -> None:
@@ -154,7 +155,8 @@ class Trainer:
     def validate(self) -> tuple[dict[str, float], list[dict[str, str]]]:
         val_loss = estimate_loss(self.model, self.val_loader, self.device)
         completer = LSTMCompleter(self.model, self.tokenizer)
-        result = evaluate(completer, self.val_examples, self.eval_config, self.cleaning)
+        result = evaluate(completer, self.val_examples, self.eval_config, self.config.batch_size, self.cleaning,
+                          intervals=False)
         metrics = {"val_loss": val_loss, "val_perplexity": math.exp(min(val_loss, 50)),
                    **{f"val_{k}": result.metrics[k] for k in ("rouge1", "rouge2", "rougeL")}}
         return metrics, result.example_rows(self.config.show_examples, self.config.seed)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from src.errors import UserError
+from text_autocomplete.errors import UserError
 
 MODELS = {"lstm": "LSTM", "gpt2": "transformer", "baseline": "baseline"}
 ROUGE = ("rouge1", "rouge2", "rougeL")
@@ -22,12 +22,11 @@ ROUGE = ("rouge1", "rouge2", "rougeL")
 class ReportConfig:
     """The ``report`` section of params.yaml: the decision rule and the examples shown."""
 
-    primary_metric: str = "rouge1"
-    min_size_ratio: float = 10.0  # the LSTM must be this many times smaller ...
-    min_speed_ratio: float = 10.0  # ... and this many times faster at batch 1 to win a tie
-    max_model_mb: float = 100.0  # what a mobile app can ship
-    examples: int = 10
-    seed: int = 42
+    primary_metric: str
+    min_size_ratio: float  # the LSTM must be this many times smaller ...
+    min_speed_ratio: float  # ... and this many times faster at batch 1 to win a tie
+    max_model_mb: float  # what a mobile app can ship
+    examples: int
 
     def __post_init__(self) -> None:
         if self.primary_metric not in ROUGE:

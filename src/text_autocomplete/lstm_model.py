@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from src.errors import UserError
-from src.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+from text_autocomplete.errors import UserError
+from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 NEVER_GENERATED = (PAD_ID, UNK_ID, BOS_ID)
 State = tuple[torch.Tensor, torch.Tensor]
@@ -32,14 +32,14 @@ class CheckpointError(UserError):
 class LSTMConfig:
     """The ``lstm`` section of params.yaml (vocab_size comes from the tokenizer)."""
 
-    vocab_size: int = 0
-    embedding_dim: int = 256
-    hidden_dim: int = 512
-    num_layers: int = 2
-    dropout: float = 0.3
-    tie_weights: bool = True
+    embedding_dim: int
+    hidden_dim: int
+    num_layers: int
+    dropout: float
+    tie_weights: bool
     # Adaptive-softmax cluster starts, in frequency-ordered ids; [] = one full softmax.
-    softmax_cutoffs: tuple[int, ...] = (2000, 8000)
+    softmax_cutoffs: tuple[int, ...]
+    vocab_size: int = field(default=0, metadata={"derived": "the trained tokenizer's size"})
 
 
 @dataclass

@@ -12,6 +12,7 @@ and switched off from ``params.yaml``.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
 import io
@@ -22,14 +23,14 @@ import tempfile
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
-from src.errors import UserError
+from text_autocomplete.errors import UserError
 
 SENTIMENT140_COLUMNS = ("target", "id", "date", "flag", "user", "text")
 _SENTIMENT140_FIRST_ROW = re.compile(r'^"[0-4]","\d+","')
@@ -51,22 +52,21 @@ class DataError(UserError):
 class DataConfig:
     """The ``data`` section of params.yaml: where the raw tweets are and how to clean them."""
 
-    raw: str = "data/raw_dataset.csv"
-    url: str = "https://code.s3.yandex.net/deep-learning/tweets.txt"
-    text_column: str = "text"
-    max_texts: int = 0  # 0 = all; otherwise a seeded sample of the cleaned texts
-    seed: int = 42
-    unescape_html: bool = True
-    fix_mojibake: bool = True
-    urls: str = "remove"  # remove | placeholder | keep
-    mentions: str = "remove"  # remove | placeholder | keep
+    raw: str  # a local file, or an http(s) URL that DVC tracks and prepare downloads
+    text_column: str  # for a CSV with a header row
+    max_texts: int  # 0 = all; otherwise a seeded sample of the cleaned texts
+    seed: int
+    unescape_html: bool
+    fix_mojibake: bool
+    urls: str  # remove | placeholder | keep
+    mentions: str  # remove | placeholder | keep
     # Plain words, so that they survive the punctuation filter and stay one token each.
-    url_placeholder: str = "xxurl"
-    mention_placeholder: str = "xxuser"
-    lowercase: bool = True
-    strip_punctuation: bool = True
-    min_words: int = 4
-    drop_duplicates: bool = True
+    url_placeholder: str
+    mention_placeholder: str
+    lowercase: bool
+    strip_punctuation: bool
+    min_words: int
+    drop_duplicates: bool
 
     def __post_init__(self) -> None:
         for name in ("urls", "mentions"):
@@ -125,10 +125,12 @@ def clean_text(text: str, config: DataConfig) -> str:
         text = unescape_html(text)
     if config.fix_mojibake:
         text = fix_mojibake(text)
+    # Each setting is read whatever its value, so that a stage that cleans depends on all of them.
+    url_placeholder, mention_placeholder = config.url_placeholder, config.mention_placeholder
     if config.urls != "keep":
-        text = replace_urls(text, config.url_placeholder if config.urls == "placeholder" else "")
+        text = replace_urls(text, url_placeholder if config.urls == "placeholder" else "")
     if config.mentions != "keep":
-        text = replace_mentions(text, config.mention_placeholder if config.mentions == "placeholder" else "")
+        text = replace_mentions(text, mention_placeholder if config.mentions == "placeholder" else "")
     if config.lowercase:
         text = text.lower()
     if config.strip_punctuation:
@@ -158,30 +160,37 @@ def clean_texts(texts: list[str], config: DataConfig) -> tuple[list[str], dict[s
 
 
 # --------------------------------------------------------------------------- reading raw files
-def download(url: str, path: Path) -> None:
-    """Download `url` to `path` with a progress bar; write to a temp file and rename, so no half file remains."""
+def is_url(raw: str) -> bool:
+    return raw.startswith(("http://", "https://"))
+
+
+@contextlib.contextmanager
+def downloaded(url: str, directory: Path) -> Iterator[Path]:
+    """Download `url` into a temporary file inside `directory` (never outside the project), with a progress
+    bar; yield its path and delete it afterwards. Under DVC the URL is the stage's dependency, so DVC has
+    already checked that it is reachable and skips the stage while the file there is unchanged."""
     from tqdm import tqdm
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix="download-", suffix=".part")
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
-            try:
-                with os.fdopen(fd, "wb") as out, tqdm(total=total, unit="B", unit_scale=True, desc=path.name) as bar:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response, os.fdopen(fd, "wb") as out:
+                total = int(response.headers.get("Content-Length") or 0) or None
+                with tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1],
+                          mininterval=1 if sys.stderr.isatty() else 10) as bar:
                     while chunk := response.read(1 << 20):
                         out.write(chunk)
                         bar.update(len(chunk))
-                os.replace(tmp_name, path)
-            finally:
-                if os.path.exists(tmp_name):
-                    os.remove(tmp_name)
-    except (urllib.error.URLError, OSError) as exc:
-        raise DataError(
-            f"{path} does not exist and downloading it from {url} failed ({exc}). "
-            f"Put the raw tweets there (one per line, or the sentiment140 CSV), or point "
-            f"params.yaml data.raw at a local copy, e.g. `dvc exp run -S data.raw=../shared/data/tweets.txt`."
-        ) from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise DataError(f"params.yaml data.raw: downloading {url} failed ({exc}); without network, point "
+                            f"data.raw at a local copy, e.g. `dvc exp run -S data.raw=../shared/data/tweets.txt`"
+                            ) from exc
+        yield Path(tmp_name)
+    finally:
+        if os.path.exists(tmp_name):
+            os.remove(tmp_name)
 
 
 def _decode_line(raw: bytes, encoding: str) -> str:
@@ -303,18 +312,24 @@ def read_texts(path: Path) -> list[str]:
 class SplitConfig:
     """The ``split`` section of params.yaml."""
 
-    val_ratio: float = 0.1
-    test_ratio: float = 0.1
-    seed: int = 42
+    val_ratio: float
+    test_ratio: float
+    seed: int
 
 
 def prepare_dataset(config: DataConfig, out_csv: Path) -> dict[str, int | str]:
-    """Read (downloading if missing), clean, deduplicate and sample the raw tweets; return the counts."""
-    raw_path = Path(config.raw)
-    if not raw_path.exists():
-        print(f"{raw_path} is missing: downloading {config.url}")
-        download(config.url, raw_path)
-    raw = read_raw_texts(raw_path, config.text_column)
+    """Read (downloading `data.raw` when it is a URL), clean, deduplicate and sample the raw tweets; return the
+    counts."""
+    if is_url(config.raw):
+        print(f"downloading {config.raw}")
+        with downloaded(config.raw, Path(out_csv).parent) as path:
+            raw = read_raw_texts(path, config.text_column)
+    else:
+        raw_path = Path(config.raw)
+        if not raw_path.exists():
+            raise DataError(f"params.yaml data.raw: {raw_path} does not exist; point data.raw at the raw tweets "
+                            f"(one per line, or the sentiment140 CSV), or at their URL to download them")
+        raw = read_raw_texts(raw_path, config.text_column)
     report_bad_rows(raw.bad_rows)
     texts, counts = clean_texts(raw.texts, config)
     counts["read"] += len(raw.bad_rows)
@@ -323,7 +338,7 @@ def prepare_dataset(config: DataConfig, out_csv: Path) -> dict[str, int | str]:
     counts["dropped_by_max_texts"] = len(texts) - len(sampled)
     counts["kept"] = len(sampled)
     write_texts(out_csv, sampled)
-    return {"raw": str(raw_path), "layout": raw.layout, **counts}
+    return {"raw": config.raw, "layout": raw.layout, **counts}
 
 
 def split_dataset(config: SplitConfig, processed_csv: Path, out_dir: Path) -> dict[str, int]:

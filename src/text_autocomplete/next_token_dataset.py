@@ -1,13 +1,13 @@
 """Token-id sequences served for next-token training: Dataset, padding collate, length buckets."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from src.tokenizer import PAD_ID
+from text_autocomplete.tokenizer import PAD_ID
 
 
 class NextTokenDataset(Dataset):
@@ -34,7 +34,7 @@ class Batch:
     targets: torch.Tensor  # (B, T) the next id at each position
     mask: torch.Tensor  # (B, T) True where the target is a real token
 
-    def to(self, device: torch.device | str) -> "Batch":
+    def to(self, device: torch.device | str) -> Batch:
         return Batch(self.inputs.to(device), self.targets.to(device), self.mask.to(device))
 
 

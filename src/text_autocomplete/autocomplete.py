@@ -14,11 +14,27 @@ import torch
 from tokenizers import Tokenizer
 from torch import nn
 
-from src.data_utils import DataConfig, clean_text
-from src.lstm_model import NEVER_GENERATED, LSTMLanguageModel, State
-from src.tokenizer import BOS_ID, EOS_ID
+from text_autocomplete.data_utils import DataConfig, clean_text
+from text_autocomplete.lstm_model import NEVER_GENERATED, LSTMLanguageModel, State
+from text_autocomplete.tokenizer import BOS_ID, EOS_ID
 
 NOT_A_WORD = (*NEVER_GENERATED, EOS_ID)
+
+
+@dataclass
+class AutocompleteConfig:
+    """The ``autocomplete`` section of params.yaml: how much of a typed text the `autocomplete` command reads."""
+
+    context_words: int  # the last this many words; the LSTM trained on tweets of at most train.max_len tokens
+
+
+def last_words(text: str, n: int) -> str:
+    """The last `n` whitespace-separated words of `text`, as typed: a trailing space (the last word is complete)
+    is kept. Splits from the right only, so a 20,000-word input costs about as much as a tweet."""
+    if n < 1:
+        raise ValueError(f"context_words={n}: must be at least 1")
+    words = text.rsplit(None, n)[-n:]
+    return " ".join(words) + (" " if text[-1:].isspace() and words else "")
 
 
 def split_partial_word(text: str) -> tuple[str, str]:
@@ -91,9 +107,9 @@ class Autocompleter:
     words, or resetting, costs no vocabulary scoring.
     """
 
-    def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, cleaning: DataConfig | None = None):
+    def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, cleaning: DataConfig):
         self.model, self.tokenizer = model.eval(), tokenizer
-        self.cleaning = cleaning or DataConfig()
+        self.cleaning = cleaning
         self.index = WordIndex(tokenizer)
         self.one_step = OneTokenLSTMStep(model.lstm) if type(model.lstm) is nn.LSTM else None
         with torch.no_grad():

@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 from tokenizers import Tokenizer
 
-from src.evaluation import Example
-from src.lstm_model import NEVER_GENERATED, GenerationConfig, LSTMLanguageModel, load_model
-from src.params import build_config
-from src.tokenizer import EOS_ID, encode_texts, load_tokenizer
-
-MODEL_FILE, TOKENIZER_FILE = "model.pt", "tokenizer.json"
+from text_autocomplete.evaluation import Example
+from text_autocomplete.lstm_model import NEVER_GENERATED, GenerationConfig, LSTMLanguageModel, load_model
+from text_autocomplete.params import build_config
+from text_autocomplete.paths import MODEL_FILE, TOKENIZER_FILE
+from text_autocomplete.tokenizer import EOS_ID, encode_texts, load_tokenizer
 
 
 @dataclass
@@ -32,9 +31,10 @@ class LSTMDecoding(GenerationConfig):
 class LSTMEvalConfig:
     """The ``lstm_eval`` section of params.yaml: decoding settings compared on val, the best used on test."""
 
-    sweep_texts: int = 500
-    select_by: str = "rouge1"
-    candidates: list[dict[str, Any]] = field(default_factory=lambda: [{"name": "greedy"}])
+    batch_size: int
+    sweep_texts: int
+    select_by: str
+    candidates: list[dict[str, Any]]
 
     def decodings(self) -> list[LSTMDecoding]:
         return [build_config(LSTMDecoding, {k: v for k, v in c.items() if k != "name"}, f"lstm_eval.candidates[{i}]")
@@ -52,7 +52,7 @@ class LSTMCompleter:
         self.name = name
 
     @classmethod
-    def from_dir(cls, model_dir: Path, decoding: LSTMDecoding | None = None) -> "LSTMCompleter":
+    def from_dir(cls, model_dir: Path, decoding: LSTMDecoding | None = None) -> LSTMCompleter:
         tokenizer = load_tokenizer(Path(model_dir) / TOKENIZER_FILE)
         model = load_model(Path(model_dir) / MODEL_FILE, vocab=tokenizer.get_vocab())
         return cls(model, tokenizer, decoding)

@@ -20,7 +20,7 @@ import torch.ao.nn.quantized.dynamic as quantized_dynamic
 import torch.nn.functional as F
 from torch import nn
 
-from src.lstm_model import LSTMLanguageModel
+from text_autocomplete.lstm_model import LSTMLanguageModel
 
 
 class Int8WordTable(nn.Module):

@@ -1,0 +1,147 @@
+"""`autocomplete`: suggestions for a text given as an argument, or for each line typed on standard input.
+
+    autocomplete "i can't wait to see"          # next words
+    autocomplete "going to the bea"              # the word being typed first (beach), then the phrase
+    autocomplete -n 5 -w 2 --model transformer "good morning"
+    autocomplete --model lstm-int8 "i can't wait to see"   # the int8 phone model
+    autocomplete                                 # interactive: one line, one set of suggestions
+
+It works from any folder: the project (params.yaml, models/) is --project, else $AUTOCOMPLETE_PROJECT, else
+the checkout this command was installed from; the model is --model-dir, else $AUTOCOMPLETE_MODEL_DIR, else
+the project's models/lstm. Only the last `autocomplete.context_words` words of a text are read.
+
+Exit codes: 0 suggestions printed; 1 the model or params.yaml cannot be loaded; 2 bad usage (an empty prompt);
+3 a line of standard input was not UTF-8 (reported on standard error, the other lines are answered).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from text_autocomplete.errors import UserError
+from text_autocomplete.paths import LSTM_DIR, PARAMS_FILE, PROJECT_ENV, project_root
+
+EXIT_MODEL, EXIT_USAGE, EXIT_INPUT = 1, 2, 3
+MODEL_DIR_ENV = "AUTOCOMPLETE_MODEL_DIR"
+Suggest = Callable[[str, int, int], list[str]]
+
+
+def lstm_suggester(model_dir: Path, params_file: Path, int8: bool = False) -> Suggest:
+    """The trained LSTM, or with `int8` its phone version (mobile.py), made from it at load time."""
+    from text_autocomplete.autocomplete import Autocompleter
+    from text_autocomplete.data_utils import DataConfig
+    from text_autocomplete.eval_lstm import LSTMCompleter
+    from text_autocomplete.mobile import quantize_int8
+    from text_autocomplete.params import load_config
+
+    cleaning = load_config(DataConfig, "data", params_file)
+    lstm = LSTMCompleter.from_dir(model_dir)
+    completer = Autocompleter(quantize_int8(lstm.model) if int8 else lstm.model, lstm.tokenizer, cleaning)
+    return completer.suggest
+
+
+def transformer_suggester(source: str | None, params_file: Path) -> Suggest:
+    """Beam search gives `n` different continuations; a text ending inside a word is continued from it."""
+    import torch
+
+    from text_autocomplete.autocomplete import split_partial_word
+    from text_autocomplete.data_utils import DataConfig, clean_text
+    from text_autocomplete.eval_transformer_pipeline import GPT2Config, load_transformer
+    from text_autocomplete.params import load_config
+
+    cleaning = load_config(DataConfig, "data", params_file)
+    model, tokenizer = load_transformer(source or load_config(GPT2Config, "gpt2", params_file).model)
+
+    @torch.no_grad()
+    def suggest(text: str, n_suggestions: int, n_words: int) -> list[str]:
+        encoded = tokenizer(text, return_tensors="pt")
+        output = model.generate(**encoded, max_new_tokens=4 * n_words + 2, num_beams=max(n_suggestions, 2),
+                                num_return_sequences=n_suggestions, do_sample=False,
+                                pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
+        continuations = tokenizer.batch_decode(output[:, encoded["input_ids"].shape[1]:], skip_special_tokens=True)
+        partial = split_partial_word(text)[1]
+        return [" ".join(clean_text(partial + c, cleaning).split()[:n_words]) for c in continuations]
+
+    return suggest
+
+
+def stdin_lines() -> Iterator[tuple[int, str | None]]:
+    """(line number, text) of each line of standard input; text is None for a line that is not UTF-8."""
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            yield number, raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            print(f"autocomplete: standard input line {number} is not UTF-8 ({exc.reason} at byte {exc.start}: "
+                  f"{raw[exc.start:exc.start + 1]!r}); skipped", file=sys.stderr)
+            yield number, None
+
+
+def is_utf8(text: str) -> bool:
+    """False for a command-line argument that held bytes that are not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="autocomplete", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("text", nargs="?", help="the text typed so far; omit it to type lines interactively")
+    parser.add_argument("-n", "--suggestions", type=int, default=3, help="how many suggestions (default 3)")
+    parser.add_argument("-w", "--words", type=int, default=3, help="words per suggestion (default 3)")
+    parser.add_argument("--model", choices=("lstm", "lstm-int8", "transformer"), default="lstm",
+                        help="lstm-int8: the int8 phone model, about 4x faster per word on a CPU")
+    parser.add_argument("--project", type=Path, default=None,
+                        help=f"the project folder (params.yaml, models/); default ${PROJECT_ENV}, else this checkout")
+    parser.add_argument("--model-dir", type=Path, default=None,
+                        help=f"the trained LSTM; default ${MODEL_DIR_ENV}, else PROJECT/{LSTM_DIR}")
+    parser.add_argument("--transformer", default=None, help="a gpt2.model source; default: params.yaml gpt2.model")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
+    if args.text is not None and not args.text.strip():
+        print("autocomplete: the prompt is empty; type some words first", file=sys.stderr)
+        return EXIT_USAGE
+    if args.text is not None and not is_utf8(args.text):
+        print("autocomplete: the prompt is not valid UTF-8", file=sys.stderr)
+        return EXIT_USAGE
+    if args.suggestions < 1 or args.words < 1:
+        print("autocomplete: --suggestions and --words must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    project = args.project or project_root()
+    params_file = project / PARAMS_FILE
+    model_dir = args.model_dir or Path(os.environ.get(MODEL_DIR_ENV) or project / LSTM_DIR)
+    try:
+        from text_autocomplete.autocomplete import AutocompleteConfig, last_words
+        from text_autocomplete.params import load_config
+
+        context_words = load_config(AutocompleteConfig, "autocomplete", params_file).context_words
+        if args.model == "transformer":
+            suggest = transformer_suggester(args.transformer, params_file)
+        else:
+            suggest = lstm_suggester(model_dir, params_file, int8=args.model == "lstm-int8")
+    except UserError as exc:
+        print(f"autocomplete: {exc}", file=sys.stderr)
+        return EXIT_MODEL
+    lines = [(1, args.text)] if args.text is not None else stdin_lines()
+    status = 0
+    for _, line in lines:
+        if line is None:
+            status = EXIT_INPUT
+        elif line.strip():
+            for suggestion in suggest(last_words(line, context_words), args.suggestions, args.words):
+                print(suggestion)
+        if args.text is None:
+            print(flush=True)  # one blank line closes each answer, so a reading program stays in step
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""dvc.yaml says what each stage runs, reads, writes and which params it reads; these tests derive the same
+from the code (its imports) and from a traced run (the files it opened, the params keys it looked at)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, build_pipeline, sh
+from dvc_graph import (
+    declared_outputs,
+    declared_params,
+    dvc_stages,
+    entries,
+    read_trace,
+    stage_code,
+)
+from synthetic_tweets import synthetic_tweets
+
+STAGES = ["prepare", "split", "train_lstm", "eval_lstm", "eval_gpt2", "report"]
+# Files a stage may touch that are not its data: params (declared per key), DVC's and git's own files.
+NOT_DATA = re.compile(r"^(params\.yaml|\.git/.*|\.dvc/.*|\.gitignore|\.dvcignore|.*\.py|.*\.pyc)$")
+
+
+def test_the_stages_are_the_course_pipeline():
+    assert list(dvc_stages()) == STAGES
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stage_declares_exactly_the_code_it_runs(stage):
+    declared = {p for p in entries(dvc_stages()[stage]["deps"]) if p.endswith(".py")}
+    imported = stage_code(stage)
+    assert not imported - declared, f"dvc.yaml {stage}: missing deps {sorted(imported - declared)}"
+    assert not declared - imported, f"dvc.yaml {stage}: deps it does not import {sorted(declared - imported)}"
+
+
+def _resolve(path: str, params: dict) -> str:
+    """`${section.key}` in a dvc.yaml path, filled in from params."""
+    return re.sub(r"\$\{(\w+)\.(\w+)\}", lambda m: str(params[m.group(1)][m.group(2)]), path)
+
+
+def _covered(path: str, declared: list[str]) -> bool:
+    return any(path == d or path.startswith(d.rstrip("/") + "/") for d in declared)
+
+
+def _relative_files(paths: list[str], root: Path, outside: set[str]) -> set[str]:
+    """Project-relative paths of the data files among `paths` (and the outside files named in `outside`)."""
+    found = set()
+    for path in paths:
+        if path in outside:
+            found.add(path)
+        elif Path(path).is_relative_to(root):
+            relative = Path(path).relative_to(root).as_posix()
+            if not NOT_DATA.match(relative):
+                found.add(relative)
+    return found
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stage_declares_exactly_the_files_it_reads_and_writes(pipeline, stage):
+    trace = read_trace(pipeline.parent / "trace", stage)
+    params = yaml.safe_load((pipeline / "params.yaml").read_text())
+    spec = dvc_stages(pipeline)[stage]
+    deps = [_resolve(p, params) for p in entries(spec["deps"]) if not p.endswith(".py")]
+    outs = declared_outputs(spec)
+    outside = {str(Path(pipeline, d).resolve()) for d in deps if not Path(pipeline, d).resolve().is_relative_to(pipeline)}
+    deps = [str(Path(pipeline, d).resolve()) if str(Path(pipeline, d).resolve()) in outside else d for d in deps]
+    read = _relative_files(trace["read"], pipeline, outside)
+    written = _relative_files(trace["write"], pipeline, outside)
+
+    assert not [p for p in read if not _covered(p, deps + outs)], f"{stage} reads undeclared files"
+    assert not [d for d in deps if not any(_covered(p, [d]) for p in read)], f"{stage} declares deps it never reads"
+    assert not [p for p in written if not _covered(p, outs)], f"{stage} writes undeclared files"
+    assert not [o for o in outs if not any(_covered(p, [o]) for p in written)], f"{stage} declares outs it never writes"
+
+
+def _params_read(trace: dict) -> set[str]:
+    """Keys as dvc.yaml names them: a decoding candidate's fields count as the `candidates` key."""
+    return {re.sub(r"\[\d+\].*$", "", key) for key in trace["params"]}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stage_declares_exactly_the_params_it_reads(synthetic_pipeline, stage):
+    read = _params_read(read_trace(synthetic_pipeline.parent / "trace", stage))
+    declared = declared_params(dvc_stages()[stage])
+    assert not read - declared, f"dvc.yaml {stage}: params read but not declared {sorted(read - declared)}"
+    assert not declared - read, f"dvc.yaml {stage}: params declared but never read {sorted(declared - read)}"
+
+
+def test_every_parameter_is_read_somewhere(synthetic_pipeline):
+    """Each key of params.yaml is read by a stage or by the `autocomplete` command, so none is dead."""
+    from text_autocomplete import cli, params
+
+    read = set().union(*(_params_read(read_trace(synthetic_pipeline.parent / "trace", s)) for s in STAGES))
+    cli_reads = params.trace_reads()
+    try:
+        assert cli.main(["--project", str(synthetic_pipeline), "i love the"]) == 0
+    finally:
+        params._reads = None
+    everything = {f"{name}.{key}" for name, section in yaml.safe_load((ROOT / "params.yaml").read_text()).items()
+                  for key in section}
+    assert everything - read - cli_reads == set()
+
+
+def test_every_config_field_is_a_parameter():
+    from text_autocomplete.autocomplete import AutocompleteConfig
+    from text_autocomplete.data_utils import DataConfig, SplitConfig
+    from text_autocomplete.eval_lstm import LSTMEvalConfig
+    from text_autocomplete.eval_transformer_pipeline import GPT2Config
+    from text_autocomplete.evaluation import EvalConfig
+    from text_autocomplete.lstm_model import LSTMConfig
+    from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig
+    from text_autocomplete.params import param_fields
+    from text_autocomplete.report import ReportConfig
+
+    classes = {"data": DataConfig, "split": SplitConfig, "tokenizer": TokenizerConfig, "lstm": LSTMConfig,
+               "train": TrainConfig, "eval": EvalConfig, "lstm_eval": LSTMEvalConfig, "gpt2": GPT2Config,
+               "report": ReportConfig, "autocomplete": AutocompleteConfig}
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    assert set(params) == set(classes)
+    for name, cls in classes.items():
+        assert [f.name for f in param_fields(cls)] == list(params[name]), name
+
+
+@pytest.mark.parametrize("stage, choice", [("eval_lstm", "metrics/lstm_decoding_sweep.csv"),
+                                           ("eval_gpt2", "metrics/gpt2_generation_sweep.csv")])
+def test_the_test_split_is_read_only_after_the_choice_on_val(synthetic_pipeline, stage, choice):
+    order = [line.split(" ", 1) for line in read_trace(synthetic_pipeline.parent / "trace", stage)["order"]]
+    position = {(kind, Path(path).relative_to(synthetic_pipeline).as_posix()): i
+                for i, (kind, path) in reversed(list(enumerate(order))) if Path(path).is_relative_to(synthetic_pipeline)}
+    assert position[("r", "data/val.csv")] < position[("w", choice)] < position[("r", "data/test.csv")]
+
+
+def test_a_code_change_marks_every_stage_that_imports_it(synthetic_pipeline):
+    module = synthetic_pipeline / "src" / "text_autocomplete" / "params.py"
+    original = module.read_text()
+    try:
+        assert json.loads(sh(["dvc", "status", "--json"], synthetic_pipeline)) == {}
+        module.write_text(original + "# a comment\n")
+        changed = set(json.loads(sh(["dvc", "status", "--json"], synthetic_pipeline)))
+    finally:
+        module.write_text(original)
+    assert changed == {s for s in STAGES if "src/text_autocomplete/params.py" in stage_code(s)} == set(STAGES)
+
+
+@pytest.fixture(scope="module")
+def experiment_pipeline(tmp_path_factory) -> Path:
+    """A pipeline of its own: experiments change the workspace they run in."""
+    base = tmp_path_factory.mktemp("experiments")
+    (base / "tweets.txt").write_text("\n".join(synthetic_tweets(3300, seed=1)) + "\n")
+    return build_pipeline(base, base / "tweets.txt")
+
+
+def _stages_run(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '(\w+)'", output))
+
+
+def test_second_repro_runs_nothing(experiment_pipeline):
+    assert _stages_run(sh(["dvc", "repro"], experiment_pipeline)) == set()
+
+
+@pytest.mark.parametrize("change, expected", [
+    ("eval.latency_texts=4", {"eval_lstm", "eval_gpt2", "report"}),  # a timing parameter: no training
+    ("train.lr=0.001", {"train_lstm", "eval_lstm", "report"}),
+    ("gpt2.max_tokens_per_word=3", {"eval_gpt2", "report"}),
+])
+def test_a_parameter_reruns_only_the_stages_that_read_it(experiment_pipeline, change, expected):
+    assert _stages_run(sh(["dvc", "exp", "run", "-S", change], experiment_pipeline)) == expected
+    table = sh(["dvc", "exp", "show", "--csv", "--no-pager"], experiment_pipeline).splitlines()
+    assert "metrics/lstm.json:rouge1" in table[0].split(",")
