@@ -46,17 +46,11 @@ def _covered(path: str, declared: list[str]) -> bool:
     return any(path == d or path.startswith(d.rstrip("/") + "/") for d in declared)
 
 
-def _relative_files(paths: list[str], root: Path, outside: set[str]) -> set[str]:
-    """Project-relative paths of the data files among `paths` (and the outside files named in `outside`)."""
-    found = set()
-    for path in paths:
-        if path in outside:
-            found.add(path)
-        elif Path(path).is_relative_to(root):
-            relative = Path(path).relative_to(root).as_posix()
-            if not NOT_DATA.match(relative):
-                found.add(relative)
-    return found
+def _project_path(path: str | Path, root: Path) -> str:
+    """`path` with links resolved: relative to the project root when inside it, else absolute (`../shared` may
+    be a link, and the trace records paths as the stage opened them)."""
+    resolved = Path(root, path).resolve()
+    return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else str(resolved)
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -64,13 +58,16 @@ def test_each_stage_declares_exactly_the_files_it_reads_and_writes(pipeline, sta
     trace = read_trace(pipeline.parent / "trace", stage)
     params = yaml.safe_load((pipeline / "params.yaml").read_text())
     spec = dvc_stages(pipeline)[stage]
-    deps = [_resolve(p, params) for p in entries(spec["deps"]) if not p.endswith(".py")]
+    root = pipeline.resolve()
+    deps = [_project_path(_resolve(p, params), root) for p in entries(spec["deps"]) if not p.endswith(".py")]
     outs = declared_outputs(spec)
-    outside = {str(Path(pipeline, d).resolve()) for d in deps if not Path(pipeline, d).resolve().is_relative_to(pipeline)}
-    deps = [str(Path(pipeline, d).resolve()) if str(Path(pipeline, d).resolve()) in outside else d for d in deps]
-    read = _relative_files(trace["read"], pipeline, outside)
-    written = _relative_files(trace["write"], pipeline, outside)
 
+    def data_files(paths: list[str]) -> set[str]:
+        """The project's data files among `paths`, and the declared deps outside it (e.g. data.raw)."""
+        found = {_project_path(p, root) for p in paths}
+        return {p for p in found if (not Path(p).is_absolute() and not NOT_DATA.match(p)) or p in deps}
+
+    read, written = data_files(trace["read"]), data_files(trace["write"])
     assert not [p for p in read if not _covered(p, deps + outs)], f"{stage} reads undeclared files"
     assert not [d for d in deps if not any(_covered(p, [d]) for p in read)], f"{stage} declares deps it never reads"
     assert not [p for p in written if not _covered(p, outs)], f"{stage} writes undeclared files"
