@@ -17,6 +17,7 @@ from text_autocomplete.data_utils import DataConfig, read_texts
 from text_autocomplete.eval_transformer_pipeline import GPT2Config, TransformerCompleter, load_transformer
 from text_autocomplete.evaluation import complete_all, make_examples, seeded_sample
 from text_autocomplete.params import load_config
+from text_autocomplete.paths import TEST_CSV
 
 from _results import write_results
 
@@ -29,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     gpt2 = load_config(GPT2Config, "gpt2")
     source, batch_size = args.model or gpt2.model, args.batch_size or gpt2.batch_size
-    examples = make_examples(seeded_sample(read_texts("data/test.csv"), args.texts, seed=0))
+    examples = make_examples(seeded_sample(read_texts(TEST_CSV), args.texts, seed=0))
     model, tokenizer = load_transformer(source)
     completer = TransformerCompleter(model, tokenizer, load_config(DataConfig, "data"), max_tokens_per_word=gpt2.max_tokens_per_word)
     prompts = [e.prompt for e in examples]

@@ -25,6 +25,7 @@ from text_autocomplete.eval_lstm import LSTMCompleter
 from text_autocomplete.evaluation import seeded_sample
 from text_autocomplete.mobile import quantize_int8
 from text_autocomplete.params import load_config
+from text_autocomplete.paths import LSTM_DIR, TEST_CSV
 
 from _results import write_results
 
@@ -44,13 +45,13 @@ def report(name: str, values: list[float]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prompts", type=int, default=300)
-    parser.add_argument("--model-dir", default="models/lstm")
+    parser.add_argument("--model-dir", default=LSTM_DIR)
     parser.add_argument("--int8", action="store_true", help="the int8 model of src/text_autocomplete/mobile.py")
     args = parser.parse_args()
     lstm = LSTMCompleter.from_dir(args.model_dir)
     model = quantize_int8(lstm.model) if args.int8 else lstm.model
     completer = Autocompleter(model, lstm.tokenizer, load_config(DataConfig, "data"))
-    texts = [t for t in seeded_sample(read_texts("data/test.csv"), 5 * args.prompts, seed=0) if len(t.split()) >= 11]
+    texts = [t for t in seeded_sample(read_texts(TEST_CSV), 5 * args.prompts, seed=0) if len(t.split()) >= 11]
     texts = texts[:args.prompts]
     print(f"{'int8' if args.int8 else 'fp32'} model, {lstm.model.parameter_count():,} parameters, "
           f"vocabulary {lstm.model.config.vocab_size:,}, {torch.get_num_threads()} threads")

@@ -21,6 +21,7 @@ from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel
 from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig
 from text_autocomplete.next_token_dataset import NextTokenDataset, make_loader
 from text_autocomplete.params import load_config
+from text_autocomplete.paths import TRAIN_CSV
 from text_autocomplete.tokenizer import PAD_ID, encode_texts, train_tokenizer
 
 from _results import write_results
@@ -56,7 +57,7 @@ def tokens_per_second(model: LSTMLanguageModel, loader, loss_fn, n_batches: int)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, default=40)
-    parser.add_argument("--texts", default="data/train.csv")
+    parser.add_argument("--texts", default=TRAIN_CSV)
     args = parser.parse_args()
     lstm, tok, train = load_config(LSTMConfig, "lstm"), load_config(TokenizerConfig, "tokenizer"), \
         load_config(TrainConfig, "train")

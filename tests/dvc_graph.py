@@ -28,7 +28,7 @@ def _imported_names(path: Path) -> set[str]:
 
 def _module_file(name: str) -> Path | None:
     """The project file behind an imported name, or None for anything outside the project."""
-    if name.startswith(PACKAGE + "."):  # importing a submodule runs the package's __init__ too: see stage_code
+    if name.startswith(PACKAGE + "."):
         candidate = PACKAGE_DIR / (name.split(".")[1] + ".py")
         return candidate if candidate.exists() else None
     if name == PACKAGE:
@@ -46,9 +46,9 @@ def stage_code(stage: str) -> set[str]:
         if path in seen:
             continue
         seen.add(path)
-        names = _imported_names(path)
-        todo += [f for f in map(_module_file, names | {PACKAGE} if any(n.startswith(PACKAGE) for n in names) else names)
-                 if f is not None]
+        todo += [f for f in map(_module_file, _imported_names(path)) if f is not None]
+    if any(p.parent == PACKAGE_DIR for p in seen):  # importing a submodule runs the package's __init__ first
+        seen.add(PACKAGE_DIR / "__init__.py")
     return {p.relative_to(ROOT).as_posix() for p in seen}
 
 

@@ -135,23 +135,22 @@ def test_midword_metrics_count_hits_and_saved_keystrokes():
                                                    "midword_keystrokes_saved": round(5 / 16, 5), "midword_texts": 4}
 
 
+def save_test_model(completer: Autocompleter, directory) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    completer.tokenizer.save(str(directory / "tokenizer.json"))
+    save_model(completer.model, directory / "model.pt", completer.tokenizer.get_vocab())
+
+
 def test_command_exit_codes(tmp_path, completer, capsys):
     assert main([""]) == 2 and "prompt is empty" in capsys.readouterr().err
     assert main(["--model-dir", str(tmp_path / "none"), "hello"]) == 1
     assert "tokenizer file not found" in capsys.readouterr().err
 
-    completer.tokenizer.save(str(tmp_path / "tokenizer.json"))
-    save_model(completer.model, tmp_path / "model.pt", completer.tokenizer.get_vocab())
+    save_test_model(completer, tmp_path)
     for model in ("lstm", "lstm-int8"):
         assert main(["--model", model, "--model-dir", str(tmp_path), "-n", "2", "-w", "2", "going to the bea"]) == 0
         lines = capsys.readouterr().out.split("\n")
         assert lines[0].split()[0] in {"beach", "beauty"} and len(lines[0].split()) == 2
-
-
-def save_test_model(completer: Autocompleter, directory) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    completer.tokenizer.save(str(directory / "tokenizer.json"))
-    save_model(completer.model, directory / "model.pt", completer.tokenizer.get_vocab())
 
 
 def run_command(args: list[str], cwd, stdin: bytes = b"", **env: str) -> subprocess.CompletedProcess:

@@ -6,11 +6,10 @@ import json
 import re
 
 import pandas as pd
-import pytest
 
-from text_autocomplete.report import build_report, fmt
+from text_autocomplete.report import ReportConfig, build_report, fmt
 
-from conftest import sh
+from conftest import project_config, sh
 
 
 def test_every_stage_writes_its_metrics(pipeline):
@@ -49,10 +48,11 @@ def test_training_logged_every_epoch(pipeline):
         assert history["step"].tolist() == [0, 1]  # one row per epoch
 
 
-def test_report_numbers_equal_the_metric_files(pipeline, project_report_config):
+def test_report_numbers_equal_the_metric_files(pipeline):
     """Rebuild the report from the metric files; every number in its headline table is one of theirs."""
-    report = build_report(pipeline / "metrics", pipeline / "plots", project_report_config)
-    assert report == build_report(pipeline / "metrics", pipeline / "plots", project_report_config)
+    config = project_config(ReportConfig, "report", examples=3)
+    report = build_report(pipeline / "metrics", pipeline / "plots", config)
+    assert report == build_report(pipeline / "metrics", pipeline / "plots", config)
     rows = [line for line in report.splitlines() if line.startswith(("| LSTM:", "| transformer:", "| baseline:"))]
     assert len(rows) == 3
     for row, name in zip(rows, ("lstm", "gpt2", "baseline")):
@@ -66,15 +66,6 @@ def test_report_numbers_equal_the_metric_files(pipeline, project_report_config):
         cells = row.split(" | ", 1)[1]
         numbers = re.findall(r"\d[\d,]*(?:\.\d+)?", cells)
         assert numbers == expected, row
-
-
-@pytest.fixture
-def project_report_config():
-    from text_autocomplete.report import ReportConfig
-
-    from conftest import project_config
-
-    return project_config(ReportConfig, "report", examples=3)
 
 
 def test_notebook_executes(synthetic_pipeline):

@@ -20,40 +20,39 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from text_autocomplete.errors import UserError
 from text_autocomplete.paths import LSTM_DIR, PARAMS_FILE, PROJECT_ENV, project_root
+
+if TYPE_CHECKING:
+    from text_autocomplete.data_utils import DataConfig
 
 EXIT_MODEL, EXIT_USAGE, EXIT_INPUT = 1, 2, 3
 MODEL_DIR_ENV = "AUTOCOMPLETE_MODEL_DIR"
 Suggest = Callable[[str, int, int], list[str]]
 
 
-def lstm_suggester(model_dir: Path, params_file: Path, int8: bool = False) -> Suggest:
+def lstm_suggester(model_dir: Path, cleaning: DataConfig, int8: bool = False) -> Suggest:
     """The trained LSTM, or with `int8` its phone version (mobile.py), made from it at load time."""
     from text_autocomplete.autocomplete import Autocompleter
-    from text_autocomplete.data_utils import DataConfig
     from text_autocomplete.eval_lstm import LSTMCompleter
     from text_autocomplete.mobile import quantize_int8
-    from text_autocomplete.params import load_config
 
-    cleaning = load_config(DataConfig, "data", params_file)
     lstm = LSTMCompleter.from_dir(model_dir)
     completer = Autocompleter(quantize_int8(lstm.model) if int8 else lstm.model, lstm.tokenizer, cleaning)
     return completer.suggest
 
 
-def transformer_suggester(source: str | None, params_file: Path) -> Suggest:
+def transformer_suggester(source: str, cleaning: DataConfig) -> Suggest:
     """Beam search gives `n` different continuations; a text ending inside a word is continued from it."""
     import torch
 
     from text_autocomplete.autocomplete import split_partial_word
-    from text_autocomplete.data_utils import DataConfig, clean_text
-    from text_autocomplete.eval_transformer_pipeline import GPT2Config, load_transformer
-    from text_autocomplete.params import load_config
+    from text_autocomplete.data_utils import clean_text
+    from text_autocomplete.eval_transformer_pipeline import load_transformer
 
-    cleaning = load_config(DataConfig, "data", params_file)
-    model, tokenizer = load_transformer(source or load_config(GPT2Config, "gpt2", params_file).model)
+    model, tokenizer = load_transformer(source)
 
     @torch.no_grad()
     def suggest(text: str, n_suggestions: int, n_words: int) -> list[str]:
@@ -68,15 +67,15 @@ def transformer_suggester(source: str | None, params_file: Path) -> Suggest:
     return suggest
 
 
-def stdin_lines() -> Iterator[tuple[int, str | None]]:
-    """(line number, text) of each line of standard input; text is None for a line that is not UTF-8."""
+def stdin_lines() -> Iterator[str | None]:
+    """Each line of standard input; None for a line that is not UTF-8 (reported on standard error)."""
     for number, raw in enumerate(sys.stdin.buffer, start=1):
         try:
-            yield number, raw.decode("utf-8").rstrip("\r\n")
+            yield raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as exc:
             print(f"autocomplete: standard input line {number} is not UTF-8 ({exc.reason} at byte {exc.start}: "
                   f"{raw[exc.start:exc.start + 1]!r}); skipped", file=sys.stderr)
-            yield number, None
+            yield None
 
 
 def is_utf8(text: str) -> bool:
@@ -120,19 +119,27 @@ def main(argv: list[str] | None = None) -> int:
     model_dir = args.model_dir or Path(os.environ.get(MODEL_DIR_ENV) or project / LSTM_DIR)
     try:
         from text_autocomplete.autocomplete import AutocompleteConfig, last_words
-        from text_autocomplete.params import load_config
+        from text_autocomplete.data_utils import DataConfig
+        from text_autocomplete.params import build_config, load_params, section
 
-        context_words = load_config(AutocompleteConfig, "autocomplete", params_file).context_words
+        params = load_params(params_file)  # read once; each section is checked as the stages check it
+
+        def config(cls, name: str):
+            return build_config(cls, section(params, name, params_file), name, params_file)
+
+        cleaning, context_words = config(DataConfig, "data"), config(AutocompleteConfig, "autocomplete").context_words
         if args.model == "transformer":
-            suggest = transformer_suggester(args.transformer, params_file)
+            from text_autocomplete.eval_transformer_pipeline import GPT2Config
+
+            suggest = transformer_suggester(args.transformer or config(GPT2Config, "gpt2").model, cleaning)
         else:
-            suggest = lstm_suggester(model_dir, params_file, int8=args.model == "lstm-int8")
+            suggest = lstm_suggester(model_dir, cleaning, int8=args.model == "lstm-int8")
     except UserError as exc:
         print(f"autocomplete: {exc}", file=sys.stderr)
         return EXIT_MODEL
-    lines = [(1, args.text)] if args.text is not None else stdin_lines()
+    lines = [args.text] if args.text is not None else stdin_lines()
     status = 0
-    for _, line in lines:
+    for line in lines:
         if line is None:
             status = EXIT_INPUT
         elif line.strip():
