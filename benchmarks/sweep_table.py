@@ -10,10 +10,12 @@ import sys
 
 import pandas as pd
 
+from text_autocomplete.lstm_train import TRAIN_METRIC_KEYS
+from text_autocomplete.paths import TRAIN_RUN, metrics_file
+
 PARAMS = ("tokenizer.vocab_size", "lstm.embedding_dim", "lstm.hidden_dim", "lstm.num_layers", "lstm.dropout",
           "train.lr", "train.epochs")
-METRICS = ("best_val_loss", "best_val_perplexity", "best_val_rouge1", "best_val_rouge2", "best_val_rougeL",
-           "parameters", "train_seconds")
+METRICS = TRAIN_METRIC_KEYS  # the best epoch's val figures, as metrics/train.json holds them
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:
@@ -37,14 +39,14 @@ def main() -> None:
                     continue
                 data = revision.get("data") or {}
                 params = flatten(data.get("params", {}).get("params.yaml", {}).get("data", {}))
-                metrics = data.get("metrics", {}).get("metrics/train_summary.json", {}).get("data", {})
+                metrics = data.get("metrics", {}).get(metrics_file(TRAIN_RUN).as_posix(), {}).get("data", {})
                 if not metrics:
                     continue
                 rows.append({"experiment": revision.get("name") or exp.get("name"),
                              **{p: params.get(p) for p in PARAMS}, **{m: metrics.get(m) for m in METRICS}})
     if not rows:
         sys.exit("no finished experiments in `dvc exp show`")
-    table = pd.DataFrame(rows).sort_values("best_val_rouge1", ascending=False)
+    table = pd.DataFrame(rows).sort_values("val_loss")
     table.to_csv(sys.stdout, index=False, float_format="%.5g")
 
 

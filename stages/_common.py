@@ -13,6 +13,7 @@ from typing import Any
 
 from text_autocomplete.errors import UserError
 from text_autocomplete.params import trace_reads
+from text_autocomplete.paths import RESULTS_DIR
 
 # Set to a folder, a stage writes there `<stage>.json`: the params keys it read and the files it opened.
 TRACE_ENV = "TEXT_AUTOCOMPLETE_TRACE"
@@ -65,12 +66,13 @@ def run_stage(main: Callable[[], None]) -> None:
         sys.exit(1)
 
 
-def eval_arguments(description: str, default_out: str) -> argparse.Namespace:
-    """`--texts PATH --out PATH`: score any file of raw texts with the same cleaning and protocol."""
+def eval_arguments(description: str) -> argparse.Namespace:
+    """`--texts PATH --out DIR`: score any file of raw texts with the same cleaning and protocol."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--texts", type=Path, default=None,
                         help="raw texts (one per line, or a CSV) instead of the test split")
-    parser.add_argument("--out", type=Path, default=Path(default_out), help="metrics JSON to write")
+    parser.add_argument("--out", type=Path, default=Path("."),
+                        help="folder to write metrics/ and results/ under (default: the project's own)")
     args = parser.parse_args()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    (args.out / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
     return args

@@ -18,21 +18,25 @@ from text_autocomplete.lstm_model import save_model
 from text_autocomplete.mobile import export_torchscript, quantize_int8
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import (
+    BASELINE,
     INT8_MODEL,
+    LSTM,
+    LSTM_DECODING_SWEEP,
     LSTM_DIR,
-    LSTM_METRICS,
+    LSTM_INT8,
     MODEL_FILE,
     TOKENIZER_FILE,
     TORCHSCRIPT_STEP,
     TRAIN_CSV,
     VAL_CSV,
+    results_file,
 )
 
 from _common import eval_arguments, run_stage
 
 
 def main() -> None:
-    args = eval_arguments(__doc__, LSTM_METRICS)
+    args = eval_arguments(__doc__)
     cleaning, config = load_config(DataConfig, "data"), load_config(EvalConfig, "eval")
     lstm_eval = load_config(LSTMEvalConfig, "lstm_eval")
     batch_size = lstm_eval.batch_size
@@ -43,44 +47,43 @@ def main() -> None:
     decodings = dict(zip((c["name"] for c in lstm_eval.candidates), lstm_eval.decodings()))
     table, best = choose_on_val(lambda c: LSTMCompleter(lstm.model, lstm.tokenizer, decodings[c["name"]]),
                                 lstm_eval.candidates, val_examples, config, batch_size, cleaning, lstm_eval.select_by)
-    table.to_csv(args.out.with_name(f"{args.out.stem}_decoding_sweep.csv"), index=False)
+    table.to_csv(results_file(LSTM_DECODING_SWEEP, args.out, ".csv"), index=False)
     print(f"chosen by val {lstm_eval.select_by}: {best}")
 
     texts = load_eval_texts(args.texts, cleaning, config)
     examples = make_examples(texts)
     lstm.decoding = decodings[best["name"]]
     fp32_top3 = next_word_candidates(lstm, examples, k=3)
-    result = evaluate(lstm, examples, config, batch_size, cleaning, fp32_top3)
+    result = evaluate(lstm, examples, config, batch_size, cleaning, fp32_top3, desc="test, LSTM")
     midword = midword_metrics(Autocompleter(lstm.model, lstm.tokenizer, cleaning),
                               make_midword_examples(texts, config.seed))
     write_eval_outputs(result, {
         **midword, "model": f"word LSTM ({LSTM_DIR})", "decoding": best, "parameters": lstm.model.parameter_count(),
         "size_mb": file_size_mb(f"{LSTM_DIR}/{MODEL_FILE}", f"{LSTM_DIR}/{TOKENIZER_FILE}"),
-        "ms_per_text_batch1": time_batch_of_one(lstm, examples, config.latency_texts)}, args.out, config)
+        "time_ms": time_batch_of_one(lstm, examples, config.latency_texts)}, LSTM, args.out, config)
     print(f"LSTM: {result.metrics}")
 
     # The same model for a phone: int8 weights, scored by the same protocol, exported to TorchScript.
     int8 = LSTMCompleter(quantize_int8(lstm.model), lstm.tokenizer, lstm.decoding, name="LSTM int8")
     save_model(int8.model, INT8_MODEL, lstm.tokenizer.get_vocab())
     export_torchscript(int8.model, TORCHSCRIPT_STEP)
-    result = evaluate(int8, examples, config, batch_size, cleaning)
-    int8_top1 = next_word_candidates(int8, examples, k=1)
-    agreement = sum(a[:1] == b for a, b in zip(fp32_top3, int8_top1)) / len(examples)  # fp32's top-1 is reused
+    int8_top3 = next_word_candidates(int8, examples, k=3)
+    result = evaluate(int8, examples, config, batch_size, cleaning, int8_top3, desc="test, LSTM int8")
+    agreement = sum(a[:1] == b[:1] for a, b in zip(fp32_top3, int8_top3)) / len(examples)
     write_eval_outputs(result, {
         "next_word_top1_same_as_fp32": round(agreement, 5),
         "model": f"word LSTM, int8 ({INT8_MODEL})", "decoding": best,
         "parameters": lstm.model.parameter_count(), "size_mb": file_size_mb(INT8_MODEL),
         "torchscript_size_mb": file_size_mb(TORCHSCRIPT_STEP),
-        "ms_per_text_batch1": time_batch_of_one(int8, examples, config.latency_texts)},
-        args.out.with_name(f"{args.out.stem}_int8.json"), config)
+        "time_ms": time_batch_of_one(int8, examples, config.latency_texts)}, LSTM_INT8, args.out, config)
     print(f"LSTM int8: {result.metrics}")
 
     baseline = MostFrequentWords(read_texts(TRAIN_CSV))
-    result = evaluate(baseline, examples, config, batch_size)
-    baseline_out = args.out.with_name("baseline.json" if args.texts is None else f"{args.out.stem}_baseline.json")
+    result = evaluate(baseline, examples, config, batch_size, next_word_candidates=[baseline.words[:3]] * len(examples),
+                      desc="test, baseline")
     write_eval_outputs(result, {"model": baseline.name, "parameters": 0, "size_mb": 0.0, "words": baseline.words,
-                                "ms_per_text_batch1": time_batch_of_one(baseline, examples, config.latency_texts)},
-                       baseline_out, config)
+                                "time_ms": time_batch_of_one(baseline, examples, config.latency_texts)},
+                       BASELINE, args.out, config)
     print(f"baseline: {result.metrics}")
 
 

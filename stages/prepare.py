@@ -1,4 +1,4 @@
-"""Stage `prepare`: raw tweets (a file, or a URL to download) -> data/dataset_processed.csv and metrics/data.json."""
+"""Stage `prepare`: raw tweets (a file, or a URL to download) -> data/dataset_processed.csv and results/data.json."""
 from text_autocomplete.data_utils import DataConfig, prepare_dataset
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import DATA_COUNTS, PROCESSED_CSV

@@ -1,15 +1,15 @@
-"""Stage `report`: metrics/ -> reports/report.md and the figures in plots/."""
+"""Stage `report`: metrics/ and results/ -> reports/report.md, the figures in plots/, results/model_comparison.csv."""
 from pathlib import Path
 
 from text_autocomplete.params import load_config
-from text_autocomplete.paths import LSTM_SWEEP, METRICS_DIR, PLOTS_DIR, REPORT
+from text_autocomplete.paths import LSTM_SWEEP, REPORT
 from text_autocomplete.report import ReportConfig, build_report
 
 from _common import run_stage
 
 
 def main() -> None:
-    report = build_report(METRICS_DIR, PLOTS_DIR, load_config(ReportConfig, "report"), lstm_sweep=LSTM_SWEEP)
+    report = build_report(Path("."), load_config(ReportConfig, "report"), lstm_sweep=LSTM_SWEEP)
     Path(REPORT).parent.mkdir(exist_ok=True)
     Path(REPORT).write_text(report)
     print(report.split("\n\n")[1])  # the recommendation

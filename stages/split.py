@@ -1,4 +1,4 @@
-"""Stage `split`: data/dataset_processed.csv -> data/{train,val,test}.csv."""
+"""Stage `split`: data/dataset_processed.csv -> data/{train,val,test}.csv and results/split.json."""
 from text_autocomplete.data_utils import SplitConfig, split_dataset
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import PROCESSED_CSV, SPLIT_DIR, SPLIT_SIZES

@@ -1,14 +1,24 @@
-"""Stage `train_lstm`: data/train.csv + data/val.csv -> models/lstm/ (model.pt, tokenizer.json), dvclive logs."""
+"""Stage `train_lstm`: data/train.csv + data/val.csv -> models/lstm/ (model.pt, tokenizer.json), dvclive logs,
+metrics/train.json and results/train.json."""
 from dvclive import Live
 
 from text_autocomplete.data_utils import DataConfig, read_texts
-from text_autocomplete.evaluation import EvalConfig
+from text_autocomplete.evaluation import EvalConfig, save_record
 from text_autocomplete.lstm_model import LSTMConfig
-from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer
+from text_autocomplete.lstm_train import TRAIN_METRIC_KEYS, TokenizerConfig, TrainConfig, Trainer
 from text_autocomplete.params import load_config
-from text_autocomplete.paths import CHECKPOINT, LSTM_DIR, TRAIN_CSV, TRAIN_LIVE_DIR, TRAIN_SUMMARY, VAL_CSV
+from text_autocomplete.paths import (
+    CHECKPOINT,
+    LSTM_DIR,
+    TRAIN_CSV,
+    TRAIN_LIVE_DIR,
+    TRAIN_RUN,
+    VAL_CSV,
+    metrics_file,
+    results_file,
+)
 
-from _common import run_stage, write_json
+from _common import run_stage
 
 
 def main() -> None:
@@ -18,7 +28,7 @@ def main() -> None:
                       cleaning=load_config(DataConfig, "data"), out_dir=LSTM_DIR, checkpoint_path=CHECKPOINT)
     with Live(TRAIN_LIVE_DIR, save_dvc_exp=False, dvcyaml=False) as live:
         summary = trainer.fit(live)
-    write_json(TRAIN_SUMMARY, summary)
+    save_record(summary, TRAIN_METRIC_KEYS, metrics_file(TRAIN_RUN), results_file(TRAIN_RUN))
     print(", ".join(f"{k}={v}" for k, v in summary.items()))
 
 

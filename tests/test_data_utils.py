@@ -23,6 +23,7 @@ from text_autocomplete.data_utils import (
     strip_punctuation,
     unescape_html,
 )
+from text_autocomplete.paths import DATA_COUNTS
 
 from conftest import project_config, run_stage, write_params
 
@@ -167,7 +168,7 @@ def test_prepare_stage_on_the_real_file(tmp_path):
     write_params(tmp_path, data={"raw": str(TWEETS), "max_texts": 5000})
     result = run_stage("prepare", tmp_path)
     assert result.returncode == 0, result.stderr
-    counts = json.loads((tmp_path / "metrics" / "data.json").read_text())
+    counts = json.loads((tmp_path / DATA_COUNTS).read_text())
     assert counts["read"] == 124859
     dropped = sum(v for k, v in counts.items() if k.startswith("dropped_"))
     assert counts["read"] == dropped + counts["kept"] and counts["kept"] == 5000

@@ -122,8 +122,8 @@ def test_every_config_field_is_a_parameter():
         assert [f.name for f in param_fields(cls)] == list(params[name]), name
 
 
-@pytest.mark.parametrize("stage, choice", [("eval_lstm", "metrics/lstm_decoding_sweep.csv"),
-                                           ("eval_gpt2", "metrics/gpt2_generation_sweep.csv")])
+@pytest.mark.parametrize("stage, choice", [("eval_lstm", "results/lstm_decoding_sweep.csv"),
+                                           ("eval_gpt2", "results/gpt2_generation_sweep.csv")])
 def test_the_test_split_is_read_only_after_the_choice_on_val(synthetic_pipeline, stage, choice):
     order = [line.split(" ", 1) for line in read_trace(synthetic_pipeline.parent / "trace", stage)["order"]]
     position = {(kind, Path(path).relative_to(synthetic_pipeline).as_posix()): i

@@ -101,8 +101,8 @@ def test_next_word_accuracy_top1_from_completions_and_top3_from_candidates():
     echo = Echo({"i want to": "Go there", "see you": "", "a b c": "then the end"})
     result = evaluate(echo, examples, project_config(EvalConfig, "eval", bootstrap_samples=10), 2,
                       project_config(DataConfig, "data"), [["went", "go", "x"], ["soon"], ["a", "b", "c", "the"]])
-    assert result.metrics["next_word_top1"] == round(1 / 3, 5)  # only "go" starts its completion right
-    assert result.metrics["next_word_top3"] == round(2 / 3, 5)  # "the" is fourth: not in the top 3
+    assert result.metrics["top1"] == round(1 / 3, 5)  # only "go" starts its completion right
+    assert result.metrics["top3"] == round(2 / 3, 5)  # "the" is fourth: not in the top 3
 
 
 def test_most_frequent_words_baseline():

@@ -16,6 +16,7 @@ from torch import nn
 
 from text_autocomplete.data_utils import DataConfig, clean_text
 from text_autocomplete.lstm_model import NEVER_GENERATED, LSTMLanguageModel, State
+from text_autocomplete.progress import progress
 from text_autocomplete.tokenizer import BOS_ID, EOS_ID
 
 NOT_A_WORD = (*NEVER_GENERATED, EOS_ID)
@@ -209,7 +210,7 @@ def midword_metrics(autocompleter: Autocompleter, examples: list[MidWordExample]
     the rest of the word; the share is taken over all the letters that were still to type.
     """
     top1 = top3 = saved = to_type = 0
-    for ex in examples:
+    for ex in progress(examples, desc="mid-word suggestions"):
         autocompleter.reset()
         autocompleter.feed(ex.context)
         suggestions = autocompleter.next_words(3, ex.prefix)

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from text_autocomplete.errors import UserError
+from text_autocomplete.progress import progress
 
 SENTIMENT140_COLUMNS = ("target", "id", "date", "flag", "user", "text")
 _SENTIMENT140_FIRST_ROW = re.compile(r'^"[0-4]","\d+","')
@@ -143,7 +144,7 @@ def clean_texts(texts: list[str], config: DataConfig) -> tuple[list[str], dict[s
     counts = Counter(read=len(texts))
     kept: list[str] = []
     seen: set[str] = set()
-    for raw in texts:
+    for raw in progress(texts, desc="cleaning", unit="tweet"):
         text = clean_text(raw, config)
         n_words = len(text.split())
         if n_words == 0:
@@ -169,8 +170,6 @@ def downloaded(url: str, directory: Path) -> Iterator[Path]:
     """Download `url` into a temporary file inside `directory` (never outside the project), with a progress
     bar; yield its path and delete it afterwards. Under DVC the URL is the stage's dependency, so DVC has
     already checked that it is reachable and skips the stage while the file there is unchanged."""
-    from tqdm import tqdm
-
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=directory, prefix="download-", suffix=".part")
@@ -178,8 +177,7 @@ def downloaded(url: str, directory: Path) -> Iterator[Path]:
         try:
             with urllib.request.urlopen(url, timeout=30) as response, os.fdopen(fd, "wb") as out:
                 total = int(response.headers.get("Content-Length") or 0) or None
-                with tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1],
-                          mininterval=1 if sys.stderr.isatty() else 10) as bar:
+                with progress(desc=url.rsplit("/", 1)[-1], total=total, unit="B", unit_scale=True) as bar:
                     while chunk := response.read(1 << 20):
                         out.write(chunk)
                         bar.update(len(chunk))

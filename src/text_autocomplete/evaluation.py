@@ -32,10 +32,17 @@ from text_autocomplete.data_utils import (
     seeded_sample,
 )
 from text_autocomplete.errors import UserError
-from text_autocomplete.paths import TEST_CSV
+from text_autocomplete.paths import TEST_CSV, metrics_file, results_file
+from text_autocomplete.progress import progress
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 MIN_WORDS = 4
+# What every model's metrics file holds, in this order: the numbers that compare runs. The same keys in every
+# model's file make `dvc metrics show` a table with one row per model, and sorted by name (as `dvc metrics diff`
+# lists them) ROUGE comes first. top1/top3: share of texts whose first target word is the model's first / among
+# its three first next-word guesses; time_ms: milliseconds per text when texts come one at a time (what a
+# keyboard waits).
+METRIC_KEYS = ("rouge1", "rouge2", "rougeL", "top1", "top3", "size_mb", "time_ms")
 
 
 @dataclass
@@ -148,7 +155,7 @@ class EvalResult:
                 for i in chosen]
 
 
-def complete_all(completer: Completer, examples: list[Example], batch_size: int) -> list[str]:
+def complete_all(completer: Completer, examples: list[Example], batch_size: int, desc: str = "") -> list[str]:
     """Run `completer` over DataLoader batches of similar prompt length; return completions in input order.
 
     Length is the completer's own `prompt_length` where it has one (a transformer counts subword tokens: in
@@ -159,23 +166,25 @@ def complete_all(completer: Completer, examples: list[Example], batch_size: int)
     order = sorted(range(len(examples)), key=lambda i: length(examples[i].prompt))
     loader = DataLoader(order, batch_size=batch_size, shuffle=False, collate_fn=list)
     completions: list[str] = [""] * len(examples)
-    for batch in loader:
-        outputs = completer.complete([examples[i].prompt for i in batch], [examples[i].budget for i in batch])
-        for i, text in zip(batch, outputs):
-            completions[i] = text
+    with progress(desc=desc or completer.name, total=len(examples)) as bar:
+        for batch in loader:
+            outputs = completer.complete([examples[i].prompt for i in batch], [examples[i].budget for i in batch])
+            for i, text in zip(batch, outputs):
+                completions[i] = text
+            bar.update(len(batch))
     return completions
 
 
 def evaluate(completer: Completer, examples: list[Example], config: EvalConfig, batch_size: int,
              cleaning: DataConfig | None = None, next_word_candidates: list[list[str]] | None = None,
-             intervals: bool = True) -> EvalResult:
-    """Score `completer` on `examples` by the protocol above; time it batched too.
+             intervals: bool = True, desc: str = "") -> EvalResult:
+    """Score `completer` on `examples` by the protocol above; time it batched too. `desc` labels the progress bar.
 
     `intervals=False` skips the bootstrap (training's per-epoch val ROUGE needs only the means), so that
     such a caller does not depend on the bootstrap settings.
     """
     start = time.perf_counter()
-    raw = complete_all(completer, examples, batch_size)
+    raw = complete_all(completer, examples, batch_size, desc)
     seconds = time.perf_counter() - start
     cleaned = [normalize_completion(c, cleaning) if cleaning else c for c in raw]
     completions = [truncate_words(c, ex.budget) for c, ex in zip(cleaned, examples)]
@@ -189,9 +198,9 @@ def evaluate(completer: Completer, examples: list[Example], config: EvalConfig, 
             metrics[f"{kind}_ci"] = [round(low, 5), round(high, 5)]
     metrics["n_texts"] = len(examples)
     metrics["empty_completions"] = sum(1 for c in completions if not c)
-    metrics["next_word_top1"] = round(first_word_accuracy(targets, [c.split()[:1] for c in completions], 1), 5)
+    metrics["top1"] = round(first_word_accuracy(targets, [c.split()[:1] for c in completions], 1), 5)
     if next_word_candidates is not None:
-        metrics["next_word_top3"] = round(first_word_accuracy(targets, next_word_candidates, 3), 5)
+        metrics["top3"] = round(first_word_accuracy(targets, next_word_candidates, 3), 5)
     metrics["ms_per_text_batched"] = round(1000 * seconds / max(len(examples), 1), 3)
     return EvalResult(metrics, examples, completions, scores)
 
@@ -204,7 +213,8 @@ def choose_on_val(make_completer: Callable[[dict[str, Any]], Completer], candida
         raise UserError(f"params.yaml select_by={select_by!r}: use one of {', '.join(ROUGE_TYPES)}")
     rows = []
     for candidate in candidates:
-        result = evaluate(make_completer(candidate), examples, config, batch_size, cleaning)
+        result = evaluate(make_completer(candidate), examples, config, batch_size, cleaning,
+                          desc=f"val, {candidate['name']}")
         rows.append({**candidate, **{k: result.metrics[k] for k in (*ROUGE_TYPES, "ms_per_text_batched")}})
         print(f"  {candidate['name']}: " + ", ".join(f"{k}={result.metrics[k]}" for k in ROUGE_TYPES), flush=True)
     table = pd.DataFrame(rows)
@@ -219,7 +229,7 @@ def time_batch_of_one(completer: Completer, examples: list[Example], n: int) -> 
         return 0.0
     completer.complete([subset[0].prompt], [subset[0].budget])  # warm-up: first call pays for allocation
     start = time.perf_counter()
-    for ex in subset:
+    for ex in progress(subset, desc=f"{completer.name}, one text at a time"):
         completer.complete([ex.prompt], [ex.budget])
     return round(1000 * (time.perf_counter() - start) / len(subset), 3)
 
@@ -270,15 +280,32 @@ def machine_description() -> str:
     return f"CPU {cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
-def write_eval_outputs(result: EvalResult, info: dict[str, Any], metrics_path: Path, config: EvalConfig) -> None:
-    """metrics JSON (ROUGE first, so `dvc metrics show` lines the models up) and an examples CSV beside it."""
-    metrics_path = Path(metrics_path)
-    metrics_path.parent.mkdir(parents=True, exist_ok=True)
-    metrics = {**result.metrics, **info, "machine": machine_description()}
-    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
+def write_eval_outputs(result: EvalResult, info: dict[str, Any], name: str, root: Path | str,
+                       config: EvalConfig) -> None:
+    """A model's run under `root`: its metrics (METRIC_KEYS), its results (all else, with the machine) and an
+    examples CSV."""
+    record = {**result.metrics, **info, "machine": machine_description()}
+    save_record(record, METRIC_KEYS, metrics_file(name, root), results_file(name, root))
     rows = result.example_rows(config.examples, config.seed)
-    pd.DataFrame(rows).to_csv(examples_path(metrics_path), index=False)
+    pd.DataFrame(rows).to_csv(results_file(f"{name}_examples", root, ".csv"), index=False)
 
 
-def examples_path(metrics_path: Path) -> Path:
-    return Path(metrics_path).with_name(Path(metrics_path).stem + "_examples.csv")
+def save_record(record: dict[str, Any], metric_keys: Sequence[str], metrics_path: Path, results_path: Path) -> None:
+    """Split a run's record: the numbers named in `metric_keys` (what DVC compares across runs) to `metrics_path`,
+    in that order; everything else (intervals, counts, settings, names) to `results_path`."""
+    metrics = {key: record[key] for key in metric_keys if key in record}
+    strings = [key for key, value in metrics.items() if isinstance(value, bool) or not isinstance(value, (int, float))]
+    if strings:
+        raise ValueError(f"{metrics_path}: metrics must be numbers, got {strings}")
+    for path, data in ((metrics_path, metrics), (results_path, {k: v for k, v in record.items() if k not in metrics})):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_record(name: str, root: Path | str = ".") -> dict[str, Any]:
+    """A run's metrics and results as one record again (what the report and the notebook read)."""
+    paths = (results_file(name, root), metrics_file(name, root))
+    for path in paths:
+        if not path.is_file():
+            raise UserError(f"{path} not found: run `dvc repro` first")
+    return {**json.loads(paths[0].read_text()), **json.loads(paths[1].read_text())}

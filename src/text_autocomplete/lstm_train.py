@@ -10,7 +10,6 @@ import hashlib
 import json
 import math
 import random
-import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -18,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from text_autocomplete.data_utils import DataConfig
 from text_autocomplete.eval_lstm import LSTMCompleter
@@ -26,7 +24,11 @@ from text_autocomplete.evaluation import EvalConfig, evaluate, make_examples
 from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel, save_model, vocabulary_fingerprint
 from text_autocomplete.next_token_dataset import BucketBatchSampler, NextTokenDataset, make_loader
 from text_autocomplete.paths import MODEL_FILE, TOKENIZER_FILE
+from text_autocomplete.progress import progress
 from text_autocomplete.tokenizer import encode_texts, train_tokenizer
+
+# What metrics/train.json holds (the best epoch's): the numbers that compare training runs in `dvc exp show`.
+TRAIN_METRIC_KEYS = ("val_loss", "val_perplexity")
 
 
 @dataclass
@@ -80,7 +82,7 @@ def estimate_loss(model: LSTMLanguageModel, loader, device: torch.device) -> flo
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
-    for batch in loader:
+    for batch in progress(loader, desc="val loss", unit="batch"):
         batch = batch.to(device)
         n = int(batch.mask.sum())
         total += float(model.loss(batch.inputs, batch.targets, batch.mask)) * n
@@ -135,8 +137,7 @@ class Trainer:
             self.train_loader.batch_sampler.set_epoch(epoch)  # a new seeded batch order every epoch
         use_amp = self.device.type == "cuda"
         total, count = 0.0, 0
-        bar = tqdm(self.train_loader, desc=f"epoch {epoch + 1}/{self.config.epochs}", unit="batch", leave=False,
-                   mininterval=2 if sys.stderr.isatty() else 30)
+        bar = progress(self.train_loader, desc=f"epoch {epoch + 1}/{self.config.epochs}", unit="batch")
         for batch in bar:
             batch = batch.to(self.device)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
@@ -197,7 +198,7 @@ class Trainer:
 
     # ----------------------------------------------------------------- the loop
     def fit(self, live) -> dict[str, Any]:
-        """Train, logging to the dvclive `live`; return a summary of the run."""
+        """Train, logging to the dvclive `live`; return a summary of the run (val figures: the best epoch's)."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.tokenizer.save(str(self.out_dir / TOKENIZER_FILE))
         start_epoch = self.try_resume()
@@ -226,13 +227,14 @@ class Trainer:
             self.save_checkpoint(epoch)
         self.checkpoint_path.unlink(missing_ok=True)  # finished: nothing to resume
         best = min(self.history, key=lambda m: m["val_loss"])
-        return {"best_epoch": best["epoch"], "epochs_run": len(self.history),
-                **{f"best_{k}": v for k, v in best.items() if k.startswith("val_")},
+        return {**{k: round(v, 5) for k, v in best.items() if k.startswith("val_")},
+                "best_epoch": best["epoch"], "epochs_run": len(self.history),
                 "parameters": self.model.parameter_count(), "vocab_size": self.lstm_config.vocab_size,
                 "train_seconds": round(sum(m["epoch_seconds"] for m in self.history), 1)}
 
 
 def _log_epoch(live, metrics: dict[str, float]) -> None:
+    live.step = int(metrics["epoch"])  # dvclive's step is the epoch (from 1), the x axis of `dvc plots`
     for name, value in metrics.items():
         if name != "epoch":
             live.log_metric(name, round(float(value), 5))

@@ -10,30 +10,46 @@ from pathlib import Path
 
 PARAMS_FILE = "params.yaml"
 
+# metrics/: only what dvc.yaml declares as metrics, numbers that compare runs (`dvc metrics show`, `dvc exp show`).
+# results/: everything else a stage measures or records: counts, intervals, settings, examples, sweeps, logs.
+METRICS_DIR = "metrics"
+RESULTS_DIR = "results"
+
+
+def metrics_file(name: str, root: Path | str = ".") -> Path:
+    return Path(root) / METRICS_DIR / f"{name}.json"
+
+
+def results_file(name: str, root: Path | str = ".", suffix: str = ".json") -> Path:
+    return Path(root) / RESULTS_DIR / f"{name}{suffix}"
+
+
 # prepare, split
 PROCESSED_CSV = "data/dataset_processed.csv"
 SPLIT_DIR = "data"
 TRAIN_CSV, VAL_CSV, TEST_CSV = "data/train.csv", "data/val.csv", "data/test.csv"
-DATA_COUNTS = "metrics/data.json"
-SPLIT_SIZES = "metrics/split.json"
+DATA_COUNTS = "results/data.json"
+SPLIT_SIZES = "results/split.json"
 
 # train_lstm
 LSTM_DIR = "models/lstm"
 MODEL_FILE, TOKENIZER_FILE = "model.pt", "tokenizer.json"  # inside LSTM_DIR
 CHECKPOINT = "models/checkpoints/train_lstm.pt"  # deleted when training ends; only an interrupted run leaves it
-TRAIN_LIVE_DIR = "metrics/train_lstm"  # dvclive: metrics.json and plots/
-TRAIN_SUMMARY = "metrics/train_summary.json"
+TRAIN_LIVE_DIR = "results/train_lstm"  # dvclive: metrics.json (the last epoch) and plots/ (every epoch)
+TRAIN_RUN = "train"  # metrics/train.json (the best epoch's val figures), results/train.json (the rest)
 
 # eval_lstm, eval_gpt2
 MOBILE_DIR = "models/mobile"
 INT8_MODEL = "models/mobile/lstm_int8.pt"
 TORCHSCRIPT_STEP = "models/mobile/lstm_int8_step.ts"
-LSTM_METRICS = "metrics/lstm.json"
-GPT2_METRICS = "metrics/gpt2.json"
+# Each model's run is named by its key: metrics/<key>.json, results/<key>.json, results/<key>_examples.csv.
+LSTM, LSTM_INT8, BASELINE, GPT2 = "lstm", "lstm_int8", "baseline", "gpt2"
+LSTM_DECODING_SWEEP = "lstm_decoding_sweep"  # results/<name>.csv: the candidates scored on val
+GPT2_GENERATION_SWEEP = "gpt2_generation_sweep"
 
 # report
-METRICS_DIR = "metrics"
 PLOTS_DIR = "plots"
+MODEL_COMPARISON = "results/model_comparison.csv"  # ROUGE with intervals per model, for `dvc plots`
 REPORT = "reports/report.md"
 LSTM_SWEEP = "reports/lstm_sweep.csv"  # written by benchmarks/lstm_sweep.sh, read by the report
 

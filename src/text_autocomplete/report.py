@@ -1,6 +1,7 @@
-"""The report stage: read the metric files, draw the figures, write reports/report.md with a recommendation.
+"""The report stage: read the runs (metrics/ and results/), draw the figures, write reports/report.md with a
+recommendation, and the model comparison that `dvc plots` draws.
 
-Every number in the report is read from a metrics file at build time (never typed in), so
+Every number in the report is read from those files at build time (never typed in), so
 rebuilding the report from the same files gives the same text.
 """
 from __future__ import annotations
@@ -13,8 +14,24 @@ from typing import Any
 import pandas as pd
 
 from text_autocomplete.errors import UserError
+from text_autocomplete.evaluation import read_record
+from text_autocomplete.paths import (
+    BASELINE,
+    DATA_COUNTS,
+    GPT2,
+    GPT2_GENERATION_SWEEP,
+    LSTM,
+    LSTM_DECODING_SWEEP,
+    LSTM_INT8,
+    MODEL_COMPARISON,
+    PLOTS_DIR,
+    SPLIT_SIZES,
+    TRAIN_LIVE_DIR,
+    TRAIN_RUN,
+    results_file,
+)
 
-MODELS = {"lstm": "LSTM", "gpt2": "transformer", "baseline": "baseline"}
+MODELS = {LSTM: "LSTM", GPT2: "transformer", BASELINE: "baseline"}
 ROUGE = ("rouge1", "rouge2", "rougeL")
 
 
@@ -37,14 +54,9 @@ def fmt(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}f}"
 
 
-def load_metrics(metrics_dir: Path) -> dict[str, dict[str, Any]]:
-    metrics = {}
-    for key in MODELS:
-        path = Path(metrics_dir) / f"{key}.json"
-        if not path.exists():
-            raise UserError(f"{path} not found: run `dvc repro` (eval_lstm, eval_gpt2) first")
-        metrics[key] = json.loads(path.read_text())
-    return metrics
+def load_metrics(root: Path) -> dict[str, dict[str, Any]]:
+    """Each compared model's record (its metrics and results), by key."""
+    return {key: read_record(key, root) for key in MODELS}
 
 
 # --------------------------------------------------------------------------- the decision
@@ -53,7 +65,7 @@ def recommend(metrics: dict[str, dict[str, Any]], config: ReportConfig) -> tuple
     m = config.primary_metric
     lstm, gpt2 = metrics["lstm"], metrics["gpt2"]
     size_ratio = gpt2["size_mb"] / max(lstm["size_mb"], 1e-9)
-    speed_ratio = gpt2["ms_per_text_batch1"] / max(lstm["ms_per_text_batch1"], 1e-9)
+    speed_ratio = gpt2["time_ms"] / max(lstm["time_ms"], 1e-9)
     if lstm[f"{m}_ci"][0] > gpt2[f"{m}_ci"][1]:
         return "LSTM", (f"the LSTM's {m} is higher than the transformer's beyond both confidence intervals "
                         f"({fmt(lstm[m])} vs {fmt(gpt2[m])}), and it is {size_ratio:.0f}x smaller "
@@ -81,21 +93,20 @@ def headline_table(metrics: dict[str, dict[str, Any]]) -> str:
         r = metrics[key]
         cells = [f"{fmt(r[k])} [{fmt(r[k + '_ci'][0])}, {fmt(r[k + '_ci'][1])}]" for k in ROUGE]
         name = f"{label}: {r['model']}"
-        lines.append(f"| {name} | {' | '.join(cells)} | {fmt(r['next_word_top1'])} | {r['parameters']:,} "
-                     f"| {r['size_mb']:.1f} | {r.get('ms_per_text_batch1', 0):.2f} | {r['ms_per_text_batched']:.2f} "
+        lines.append(f"| {name} | {' | '.join(cells)} | {fmt(r['top1'])} | {r['parameters']:,} "
+                     f"| {r['size_mb']:.1f} | {r['time_ms']:.2f} | {r['ms_per_text_batched']:.2f} "
                      f"| {r['n_texts']} |")
     return "\n".join(lines)
 
 
-def mobile_table(metrics_dir: Path) -> str:
+def mobile_table(root: Path) -> str:
     """fp32 against int8 LSTM (quality, size, latency) and the mid-word completion metric."""
-    fp32 = json.loads((Path(metrics_dir) / "lstm.json").read_text())
-    int8 = json.loads((Path(metrics_dir) / "lstm_int8.json").read_text())
+    fp32, int8 = read_record(LSTM, root), read_record(LSTM_INT8, root)
     rows = ["| LSTM | ROUGE-1 [95% CI] | size MB | ms/text batch 1 | next word = fp32's |", "|---|---|---|---|---|"]
     for name, r in (("fp32", fp32), ("int8", int8)):
         same = fmt(r.get("next_word_top1_same_as_fp32", 1.0))
         rows.append(f"| {name} | {fmt(r['rouge1'])} [{fmt(r['rouge1_ci'][0])}, {fmt(r['rouge1_ci'][1])}] "
-                    f"| {r['size_mb']:.1f} | {r['ms_per_text_batch1']:.2f} | {same} |")
+                    f"| {r['size_mb']:.1f} | {r['time_ms']:.2f} | {same} |")
     rows.append("")
     rows.append(f"The int8 model is also exported as TorchScript ({int8['torchscript_size_mb']:.1f} MB), which runs "
                 f"without this project's code. Finishing the word being typed, on {fp32['midword_texts']:,} test "
@@ -119,10 +130,10 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|")
 
 
-def side_by_side(metrics_dir: Path, n: int) -> pd.DataFrame:
+def side_by_side(root: Path, n: int) -> pd.DataFrame:
     """Rows both eval stages picked by the same seeded rule on the same texts, joined by prompt."""
-    frames = {key: pd.read_csv(Path(metrics_dir) / f"{key}_examples.csv", keep_default_na=False)
-              for key in ("lstm", "gpt2", "baseline")}
+    frames = {key: pd.read_csv(results_file(f"{key}_examples", root, ".csv"), keep_default_na=False)
+              for key in MODELS}
     table = frames["lstm"][["prompt", "target", "completion"]].rename(columns={"completion": "LSTM"})
     for key, label in (("gpt2", "transformer"), ("baseline", "baseline")):
         table = table.merge(frames[key][["prompt", "target", "completion"]].rename(columns={"completion": label}),
@@ -150,8 +161,7 @@ def read_training_history(live_dir: Path) -> pd.DataFrame:
     if not columns:
         raise UserError(f"{tsv_dir}: no training logs; run `dvc repro train_lstm` first")
     history = pd.DataFrame(columns)
-    history.index = history.index + 1
-    history.index.name = "epoch"
+    history.index.name = "epoch"  # dvclive's step is the epoch
     return history
 
 
@@ -169,6 +179,13 @@ def plot_learning_curves(history: pd.DataFrame, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def comparison_table(metrics: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """One row per model and ROUGE type: the mean and its interval (what `dvc plots` draws as bars with whiskers)."""
+    return pd.DataFrame([{"model": label, "metric": kind, "value": metrics[key][kind],
+                          "low": metrics[key][f"{kind}_ci"][0], "high": metrics[key][f"{kind}_ci"][1]}
+                         for key, label in MODELS.items() for kind in ROUGE])
 
 
 def plot_rouge_with_ci(metrics: dict[str, dict[str, Any]], path: Path) -> None:
@@ -191,7 +208,7 @@ def plot_rouge_with_ci(metrics: dict[str, dict[str, Any]], path: Path) -> None:
 def plot_quality_vs_cost(metrics: dict[str, dict[str, Any]], metric: str, path: Path) -> None:
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    costs = (("size_mb", "size on disk, MB"), ("ms_per_text_batch1", "ms per text, batch 1"))
+    costs = (("size_mb", "size on disk, MB"), ("time_ms", "ms per text, batch 1"))
     for ax, (cost, label) in zip(axes, costs):
         for key, name in MODELS.items():
             if key == "baseline":
@@ -218,19 +235,22 @@ def plot_sweep(table: pd.DataFrame, label_column: str, metric: str, title: str, 
 
 
 # --------------------------------------------------------------------------- the report
-def build_report(metrics_dir: Path, plots_dir: Path, config: ReportConfig, lstm_sweep: Path | None = None) -> str:
-    """Draw the figures into `plots_dir` and return the report's Markdown."""
-    metrics_dir, plots_dir = Path(metrics_dir), Path(plots_dir)
+def build_report(root: Path, config: ReportConfig, lstm_sweep: Path | None = None) -> str:
+    """Read the runs under the project folder `root`, draw the figures into its plots/, write the model
+    comparison for `dvc plots`, and return the report's Markdown."""
+    root = Path(root)
+    plots_dir = root / PLOTS_DIR
     plots_dir.mkdir(parents=True, exist_ok=True)
-    metrics = load_metrics(metrics_dir)
-    data = json.loads((metrics_dir / "data.json").read_text())
-    split = json.loads((metrics_dir / "split.json").read_text())
-    training = json.loads((metrics_dir / "train_summary.json").read_text())
-    history = read_training_history(metrics_dir / "train_lstm")
-    gpt2_sweep = pd.read_csv(metrics_dir / "gpt2_generation_sweep.csv")
+    metrics = load_metrics(root)
+    data = json.loads((root / DATA_COUNTS).read_text())
+    split = json.loads((root / SPLIT_SIZES).read_text())
+    training = read_record(TRAIN_RUN, root)
+    history = read_training_history(root / TRAIN_LIVE_DIR)
+    gpt2_sweep = pd.read_csv(results_file(GPT2_GENERATION_SWEEP, root, ".csv"))
     choice, reason = recommend(metrics, config)
     m = config.primary_metric
 
+    comparison_table(metrics).to_csv(root / MODEL_COMPARISON, index=False)
     plot_learning_curves(history, plots_dir / "learning_curves.png")
     plot_rouge_with_ci(metrics, plots_dir / "rouge_ci.png")
     plot_quality_vs_cost(metrics, m, plots_dir / "quality_vs_cost.png")
@@ -271,13 +291,13 @@ def build_report(metrics_dir: Path, plots_dir: Path, config: ReportConfig, lstm_
         sections += ["LSTM hyper-parameters, one `dvc exp run` each, scored on val (`benchmarks/lstm_sweep.sh`):",
                      markdown_table(sweep)]
     sections += [f"LSTM decoding settings on val (chosen by {m}):",
-                 markdown_table(pd.read_csv(metrics_dir / "lstm_decoding_sweep.csv")),
+                 markdown_table(pd.read_csv(results_file(LSTM_DECODING_SWEEP, root, ".csv"))),
                  "Transformer generation settings on val:", markdown_table(gpt2_sweep),
                  "![Generation sweep](../plots/gpt2_generation_sweep.png)",
                  "## For the phone",
-                 mobile_table(metrics_dir),
+                 mobile_table(root),
                  f"## Examples (the first {config.examples} of a seeded sample of test texts)",
-                 markdown_table(side_by_side(metrics_dir, config.examples))]
+                 markdown_table(side_by_side(root, config.examples))]
     return "\n\n".join(sections) + "\n"
 
 
