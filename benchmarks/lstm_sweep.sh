@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # LSTM hyper-parameter sweep: one DVC experiment per setting, queued, trained up to `train_lstm`,
-# compared on the best epoch's val loss and perplexity (metrics/train.json).
+# compared on the best epoch's val loss and perplexity (metrics/train.yml).
 #
 #   bash benchmarks/lstm_sweep.sh            # EPOCHS=2 by default: a ranking, not final models
 #

@@ -15,7 +15,7 @@ from text_autocomplete.paths import TRAIN_RUN, metrics_file
 
 PARAMS = ("tokenizer.vocab_size", "lstm.embedding_dim", "lstm.hidden_dim", "lstm.num_layers", "lstm.dropout",
           "train.lr", "train.epochs")
-METRICS = TRAIN_METRIC_KEYS  # the best epoch's val figures, as metrics/train.json holds them
+METRICS = TRAIN_METRIC_KEYS  # the best epoch's val figures, as metrics/train.yml holds them
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:

@@ -1,5 +1,5 @@
 """Stage `train_lstm`: data/train.csv + data/val.csv -> models/lstm/ (model.pt, tokenizer.json), dvclive logs,
-metrics/train.json and results/train.json."""
+metrics/train.yml and results/train.json."""
 from dvclive import Live
 
 from text_autocomplete.data_utils import DataConfig, read_texts

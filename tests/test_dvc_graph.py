@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from text_autocomplete.paths import LSTM, metrics_file
+
 from conftest import ROOT, build_pipeline, sh
 from dvc_graph import (
     declared_outputs,
@@ -167,4 +169,4 @@ def test_second_repro_runs_nothing(experiment_pipeline):
 def test_a_parameter_reruns_only_the_stages_that_read_it(experiment_pipeline, change, expected):
     assert _stages_run(sh(["dvc", "exp", "run", "-S", change], experiment_pipeline)) == expected
     table = sh(["dvc", "exp", "show", "--csv", "--no-pager"], experiment_pipeline).splitlines()
-    assert "metrics/lstm.json:rouge1" in table[0].split(",")
+    assert f"{metrics_file(LSTM).as_posix()}:rouge1" in table[0].split(",")

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from text_autocomplete.paths import GPT2, LSTM, metrics_file
+from text_autocomplete.paths import GPT2, LSTM, TRAIN_RUN, metrics_file, results_file
+from text_autocomplete.report import MODELS, comparison_table
 
 from conftest import ROOT, sh
 from dvc_graph import dvc_stages, entries
@@ -41,7 +42,7 @@ def non_numbers(root: Path) -> list[str]:
             yield key
 
     return [f"{path}: {key}" for path in declared_metrics(root)
-            for key in walk(json.loads((root / path).read_text()), "")]
+            for key in walk(yaml.safe_load((root / path).read_text()), "")]
 
 
 def readme_command(prefix: str) -> list[str]:
@@ -82,7 +83,7 @@ def tiny_repository(root: Path, top_level_metrics: list[str], files: dict[str, d
 
 MODEL_FILES = {metrics_file(m).as_posix(): {"rouge1": 0.1, "rouge2": 0.02, "rougeL": 0.09, "size_mb": 1.0}
                for m in (LSTM, GPT2)}
-TRAIN_FILE = {"metrics/train.json": {"val_loss": 5.0, "val_perplexity": 148.4}}
+TRAIN_FILE = {metrics_file(TRAIN_RUN).as_posix(): {"val_loss": 5.0, "val_perplexity": 148.4}}
 
 
 # --------------------------------------------------------------------------- metric files hold numbers
@@ -92,9 +93,10 @@ def test_declared_metric_files_hold_numbers_only():
 
 
 def test_a_string_in_a_metrics_file_is_caught(tmp_path):
-    files = {**MODEL_FILES, "metrics/train.json": {"val_loss": 5.0, "model": "word LSTM", "ci": [0.1, 0.2]}}
+    train = metrics_file(TRAIN_RUN).as_posix()
+    files = {**MODEL_FILES, train: {"val_loss": 5.0, "model": "word LSTM", "ci": [0.1, 0.2]}}
     repo = tiny_repository(tmp_path, list(files), files)
-    assert non_numbers(repo) == ["metrics/train.json: model", "metrics/train.json: ci"]
+    assert non_numbers(repo) == [f"{train}: model", f"{train}: ci"]
 
 
 # --------------------------------------------------------------------------- dvc exp show
@@ -111,7 +113,7 @@ def test_exp_show_with_the_headline_elsewhere_is_caught(tmp_path):
 
     def columns(name: str, order: list[str]) -> list[str]:
         repo = tiny_repository(tmp_path / name, order, files)
-        (repo / "metrics" / "train.json").write_text(json.dumps({"val_loss": 4.9, "val_perplexity": 134.3}))
+        metrics_file(TRAIN_RUN, repo).write_text(json.dumps({"val_loss": 4.9, "val_perplexity": 134.3}))
         metrics_file(LSTM, repo).write_text(json.dumps({"rouge1": 0.11, "rouge2": 0.03, "rougeL": 0.1}))
         return metric_columns(repo, EXP_SHOW)
 
@@ -141,7 +143,7 @@ def test_metrics_show_is_one_row_per_model_within_120_columns():
     assert set(rows) == set(declared_metrics(ROOT))
     for path in HEADLINE:  # each headline model has its ROUGE-1/2 under those two columns
         file, key = path.split(":")
-        value = json.loads((ROOT / file).read_text())[key]
+        value = yaml.safe_load((ROOT / file).read_text())[key]
         assert float(rows[file][columns.index(key) - 1]) == pytest.approx(value)
 
 
@@ -168,7 +170,7 @@ def plot_rows(plot: list[dict]) -> list[dict]:
 def test_plots_show_draws_learning_curves_and_the_model_comparison():
     plots = plots_json(ROOT, "show")
     assert set(plots) == {"loss", "val_rouge", "model_comparison"}
-    epochs = json.loads((ROOT / "results" / "train.json").read_text())["epochs_run"]
+    epochs = json.loads(results_file(TRAIN_RUN, ROOT).read_text())["epochs_run"]
     loss = plot_rows(plots["loss"])
     assert sorted({row["filename::field"] for row in loss}) == ["train_loss.tsv::train_loss", "val_loss.tsv::val_loss"]
     assert sorted(int(row["step"]) for row in loss if row["filename::field"].startswith("val_")) == list(
@@ -182,17 +184,39 @@ def test_plots_show_draws_learning_curves_and_the_model_comparison():
 
 
 def test_plots_diff_compares_two_revisions(tmp_path):
-    """Two commits of the learning curves: `dvc plots diff` carries both, told apart by `rev`."""
+    """The project's plot definitions and template over two commits of made-up runs (3 epochs, then 2):
+    `dvc plots diff` draws every plot with both, told apart by `rev`."""
     repo = tiny_repository(tmp_path, [*MODEL_FILES], MODEL_FILES)
-    (repo / "dvc.yaml").write_text((repo / "dvc.yaml").read_text() + "plots:\n  - loss.csv:\n      x: epoch\n"
-                                   "      y: val_loss\n")
-    for version, losses in enumerate(([5.2, 5.0], [5.1, 4.8, 4.7])):
-        (repo / "loss.csv").write_text("epoch,val_loss\n" + "".join(f"{i + 1},{v}\n" for i, v in enumerate(losses)))
+    project = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    dvc_yaml = yaml.safe_load((repo / "dvc.yaml").read_text())
+    (repo / "dvc.yaml").write_text(yaml.safe_dump({**dvc_yaml, "plots": project["plots"]}, sort_keys=False))
+    templates = {spec["template"] for plot in project["plots"] for spec in plot.values() if "template" in spec}
+    for template in templates:
+        (repo / template).parent.mkdir(parents=True, exist_ok=True)
+        (repo / template).write_text((ROOT / template).read_text())
+    for version, epochs in enumerate((3, 2)):
+        for plot in project["plots"]:
+            for path, field in next(iter(plot.values()))["y"].items():
+                (repo / path).parent.mkdir(parents=True, exist_ok=True)
+                if path.endswith(".tsv"):  # dvclive's layout: step, value
+                    rows = "".join(f"{e}\t{5 - e / 10 - version / 100}\n" for e in range(1, epochs + 1))
+                    (repo / path).write_text(f"step\t{field}\n{rows}")
+                else:
+                    (repo / path).write_text(comparison_table(MADE_UP_RECORDS).to_csv(index=False))
         sh(["git", "add", "-A"], repo)
         sh(["git", "commit", "-qm", f"run {version}"], repo)
-    rows = plot_rows(plots_json(repo, "diff", "HEAD~1", "HEAD")["loss.csv"])
-    assert sorted((row["rev"], row["epoch"]) for row in rows) == [
-        ("HEAD", "1"), ("HEAD", "2"), ("HEAD", "3"), ("HEAD~1", "1"), ("HEAD~1", "2")]
+    plots = plots_json(repo, "diff", "HEAD~1", "HEAD")
+    assert set(plots) == {next(iter(plot)) for plot in project["plots"]}
+    for name, plot in plots.items():
+        assert {row["rev"] for row in plot_rows(plot)} == {"HEAD~1", "HEAD"}, name
+    loss = plot_rows(plots["loss"])
+    assert sorted((row["rev"], row["step"]) for row in loss if "val_loss" in row) == [
+        ("HEAD", "1"), ("HEAD", "2"), ("HEAD~1", "1"), ("HEAD~1", "2"), ("HEAD~1", "3")]
+
+
+MADE_UP_RECORDS = {key: {**{kind: 0.1 for kind in ("rouge1", "rouge2", "rougeL")},
+                         **{f"{kind}_ci": [0.05, 0.15] for kind in ("rouge1", "rouge2", "rougeL")}}
+                   for key in MODELS}
 
 
 def test_every_plot_declared_in_dvc_yaml_reads_committed_files():

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+import yaml
 from rouge_score import rouge_scorer
 from torch.utils.data import DataLoader
 
@@ -297,9 +298,11 @@ def save_record(record: dict[str, Any], metric_keys: Sequence[str], metrics_path
     strings = [key for key, value in metrics.items() if isinstance(value, bool) or not isinstance(value, (int, float))]
     if strings:
         raise ValueError(f"{metrics_path}: metrics must be numbers, got {strings}")
-    for path, data in ((metrics_path, metrics), (results_path, {k: v for k, v in record.items() if k not in metrics})):
+    for path in (metrics_path, results_path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    metrics_path.write_text(yaml.safe_dump(metrics, sort_keys=False))
+    results = {k: v for k, v in record.items() if k not in metrics}
+    results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_record(name: str, root: Path | str = ".") -> dict[str, Any]:
@@ -308,4 +311,4 @@ def read_record(name: str, root: Path | str = ".") -> dict[str, Any]:
     for path in paths:
         if not path.is_file():
             raise UserError(f"{path} not found: run `dvc repro` first")
-    return {**json.loads(paths[0].read_text()), **json.loads(paths[1].read_text())}
+    return {**json.loads(paths[0].read_text()), **yaml.safe_load(paths[1].read_text())}

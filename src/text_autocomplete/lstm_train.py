@@ -27,7 +27,7 @@ from text_autocomplete.paths import MODEL_FILE, TOKENIZER_FILE
 from text_autocomplete.progress import progress
 from text_autocomplete.tokenizer import encode_texts, train_tokenizer
 
-# What metrics/train.json holds (the best epoch's): the numbers that compare training runs in `dvc exp show`.
+# What metrics/train.yml holds (the best epoch's): the numbers that compare training runs in `dvc exp show`.
 TRAIN_METRIC_KEYS = ("val_loss", "val_perplexity")
 
 

@@ -17,7 +17,9 @@ RESULTS_DIR = "results"
 
 
 def metrics_file(name: str, root: Path | str = ".") -> Path:
-    return Path(root) / METRICS_DIR / f"{name}.json"
+    """YAML, `.yml`: `dvc exp show` names a column `metrics/lstm.yml:rouge1`, and with `.json` the light model's
+    and the transformer's ROUGE-1/2 took 122 columns, two more than a 120-column terminal shows."""
+    return Path(root) / METRICS_DIR / f"{name}.yml"
 
 
 def results_file(name: str, root: Path | str = ".", suffix: str = ".json") -> Path:
@@ -36,13 +38,13 @@ LSTM_DIR = "models/lstm"
 MODEL_FILE, TOKENIZER_FILE = "model.pt", "tokenizer.json"  # inside LSTM_DIR
 CHECKPOINT = "models/checkpoints/train_lstm.pt"  # deleted when training ends; only an interrupted run leaves it
 TRAIN_LIVE_DIR = "results/train_lstm"  # dvclive: metrics.json (the last epoch) and plots/ (every epoch)
-TRAIN_RUN = "train"  # metrics/train.json (the best epoch's val figures), results/train.json (the rest)
+TRAIN_RUN = "train"  # metrics/train.yml (the best epoch's val figures), results/train.json (the rest)
 
 # eval_lstm, eval_gpt2
 MOBILE_DIR = "models/mobile"
 INT8_MODEL = "models/mobile/lstm_int8.pt"
 TORCHSCRIPT_STEP = "models/mobile/lstm_int8_step.ts"
-# Each model's run is named by its key: metrics/<key>.json, results/<key>.json, results/<key>_examples.csv.
+# Each model's run is named by its key: metrics/<key>.yml, results/<key>.json, results/<key>_examples.csv.
 LSTM, LSTM_INT8, BASELINE, GPT2 = "lstm", "lstm_int8", "baseline", "gpt2"
 LSTM_DECODING_SWEEP = "lstm_decoding_sweep"  # results/<name>.csv: the candidates scored on val
 GPT2_GENERATION_SWEEP = "gpt2_generation_sweep"
