@@ -81,6 +81,15 @@ def tiny_repository(root: Path, top_level_metrics: list[str], files: dict[str, d
     return root
 
 
+@pytest.fixture(scope="module")
+def committed(tmp_path_factory) -> Path:
+    """A clone of the committed repository: what a new user gets, without this checkout's local experiments
+    (their rows would widen `dvc exp show`) or uncommitted changes."""
+    clone = tmp_path_factory.mktemp("committed") / "repo"
+    sh(["git", "clone", "-q", str(ROOT), str(clone)], ROOT)
+    return clone
+
+
 MODEL_FILES = {metrics_file(m).as_posix(): {"rouge1": 0.1, "rouge2": 0.02, "rougeL": 0.09, "size_mb": 1.0}
                for m in (LSTM, GPT2)}
 TRAIN_FILE = {metrics_file(TRAIN_RUN).as_posix(): {"val_loss": 5.0, "val_perplexity": 148.4}}
@@ -100,10 +109,10 @@ def test_a_string_in_a_metrics_file_is_caught(tmp_path):
 
 
 # --------------------------------------------------------------------------- dvc exp show
-def test_the_documented_exp_show_lists_the_headline_first():
+def test_the_documented_exp_show_lists_the_headline_first(committed):
     assert EXP_SHOW[:3] == ["dvc", "exp", "show"]
-    assert metric_columns(ROOT, EXP_SHOW)[:len(HEADLINE)] == HEADLINE
-    assert metric_columns(ROOT, ["dvc", "exp", "show"])[:2] == HEADLINE[:2]  # plain: the LSTM's first
+    assert metric_columns(committed, EXP_SHOW)[:len(HEADLINE)] == HEADLINE
+    assert metric_columns(committed, ["dvc", "exp", "show"])[:2] == HEADLINE[:2]  # plain: the LSTM's first
 
 
 def test_exp_show_with_the_headline_elsewhere_is_caught(tmp_path):
@@ -121,9 +130,9 @@ def test_exp_show_with_the_headline_elsewhere_is_caught(tmp_path):
     assert columns("bad", list(files))[:len(HEADLINE)] != HEADLINE
 
 
-def test_the_documented_exp_show_fits_120_columns():
+def test_the_documented_exp_show_fits_120_columns(committed):
     """Rendered for a 120-column terminal (no pager), every headline column is there in full, none folded."""
-    output = sh([*EXP_SHOW, "--no-pager"], ROOT, COLUMNS=str(WIDTH))
+    output = sh([*EXP_SHOW, "--no-pager"], committed, COLUMNS=str(WIDTH))
     lines = [line for line in output.splitlines() if line.startswith(" ")]  # the table, not a warning
     assert lines and max(map(len, lines)) <= WIDTH
     header = next(line for line in lines if "Experiment" in line)
@@ -133,22 +142,23 @@ def test_the_documented_exp_show_fits_120_columns():
 
 
 # --------------------------------------------------------------------------- dvc metrics show / diff
-def test_metrics_show_is_one_row_per_model_within_120_columns():
-    output = sh(["dvc", "metrics", "show"], ROOT)
+def test_metrics_show_is_one_row_per_model_within_120_columns(committed):
+    output = sh(["dvc", "metrics", "show"], committed)
     lines = output[output.index("Path "):].splitlines()
     assert max(map(len, lines)) <= WIDTH, output
     columns = lines[0].split()
     assert columns[0] == "Path" and {"rouge1", "rouge2"} <= set(columns)
     rows = {line.split()[0]: line.split()[1:] for line in lines[1:] if line.strip()}
-    assert set(rows) == set(declared_metrics(ROOT))
+    assert set(rows) == set(declared_metrics(committed))
     for path in HEADLINE:  # each headline model has its ROUGE-1/2 under those two columns
         file, key = path.split(":")
-        value = yaml.safe_load((ROOT / file).read_text())[key]
+        value = yaml.safe_load((committed / file).read_text())[key]
         assert float(rows[file][columns.index(key) - 1]) == pytest.approx(value)
 
 
-def test_metrics_diff_puts_the_headline_first(tmp_path):
-    """A changed run: `dvc metrics diff` is one line per changed number, the light model's ROUGE-1/2 first."""
+def test_metrics_diff_lists_a_models_rouge_first(tmp_path):
+    """A changed run: `dvc metrics diff` is one line per changed number, sorted by name within a file, so that
+    ROUGE-1/2 lead a model's lines (DVC orders the files themselves as it likes)."""
     repo = tiny_repository(tmp_path, [*MODEL_FILES, *TRAIN_FILE], {**MODEL_FILES, **TRAIN_FILE})
     changed = {**MODEL_FILES[metrics_file(LSTM).as_posix()], "rouge1": 0.12, "rouge2": 0.03, "rougeL": 0.1}
     metrics_file(LSTM, repo).write_text(json.dumps(changed))
@@ -167,10 +177,10 @@ def plot_rows(plot: list[dict]) -> list[dict]:
     return [row for entry in plot for row in entry["content"]["data"]["values"]]
 
 
-def test_plots_show_draws_learning_curves_and_the_model_comparison():
-    plots = plots_json(ROOT, "show")
+def test_plots_show_draws_learning_curves_and_the_model_comparison(committed):
+    plots = plots_json(committed, "show")
     assert set(plots) == {"loss", "val_rouge", "model_comparison"}
-    epochs = json.loads(results_file(TRAIN_RUN, ROOT).read_text())["epochs_run"]
+    epochs = json.loads(results_file(TRAIN_RUN, committed).read_text())["epochs_run"]
     loss = plot_rows(plots["loss"])
     assert sorted({row["filename::field"] for row in loss}) == ["train_loss.tsv::train_loss", "val_loss.tsv::val_loss"]
     assert sorted(int(row["step"]) for row in loss if row["filename::field"].startswith("val_")) == list(
