@@ -4,37 +4,27 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from text_autocomplete.errors import UserError
 from text_autocomplete.params import trace_reads
 from text_autocomplete.paths import RESULTS_DIR
+from text_autocomplete.records import write_json
 
 # Set to a folder, a stage writes there `<stage>.json`: the params keys it read and the files it opened.
 TRACE_ENV = "TEXT_AUTOCOMPLETE_TRACE"
 
 
-def write_json(path: Path | str, data: dict[str, Any]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
 def _start_trace(folder: Path, stage: str) -> None:
     """Record params keys read (params.trace_reads) and every file opened (Python's audit hook "open")."""
     params_read = trace_reads()
-    opened: dict[str, set[str]] = {"read": set(), "write": set()}
     order: list[str] = []  # every open, in order: "r path" / "w path"
 
     def record(kind: str, path: str | bytes | os.PathLike) -> None:
-        path = os.path.abspath(os.fsdecode(path))
-        opened[kind].add(path)
-        order.append(f"{kind[0]} {path}")
+        order.append(f"{kind[0]} {os.path.abspath(os.fsdecode(path))}")
 
     def hook(event: str, args: tuple) -> None:
         if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
@@ -47,7 +37,8 @@ def _start_trace(folder: Path, stage: str) -> None:
 
     def dump() -> None:
         # Files the stage deleted again (temporary and .tmp files renamed into place) are not its inputs or outputs.
-        existing = {kind: sorted(p for p in paths if os.path.isfile(p)) for kind, paths in opened.items()}
+        existing = {kind: sorted({p for k, p in (line.split(" ", 1) for line in order)
+                                  if k == kind[0] and os.path.isfile(p)}) for kind in ("read", "write")}
         write_json(folder / f"{stage}.json", {"cwd": os.getcwd(), "params": sorted(params_read), **existing,
                                               "order": order})
 

@@ -2,8 +2,9 @@
 from text_autocomplete.data_utils import DataConfig, prepare_dataset
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import DATA_COUNTS, PROCESSED_CSV
+from text_autocomplete.records import write_json
 
-from _common import run_stage, write_json
+from _common import run_stage
 
 
 def main() -> None:

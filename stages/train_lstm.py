@@ -3,7 +3,7 @@ metrics/train.yml and results/train.json."""
 from dvclive import Live
 
 from text_autocomplete.data_utils import DataConfig, read_texts
-from text_autocomplete.evaluation import EvalConfig, save_record
+from text_autocomplete.evaluation import EvalConfig
 from text_autocomplete.lstm_model import LSTMConfig
 from text_autocomplete.lstm_train import TRAIN_METRIC_KEYS, TokenizerConfig, TrainConfig, Trainer
 from text_autocomplete.params import load_config
@@ -14,9 +14,8 @@ from text_autocomplete.paths import (
     TRAIN_LIVE_DIR,
     TRAIN_RUN,
     VAL_CSV,
-    metrics_file,
-    results_file,
 )
+from text_autocomplete.records import save_record
 
 from _common import run_stage
 
@@ -28,7 +27,7 @@ def main() -> None:
                       cleaning=load_config(DataConfig, "data"), out_dir=LSTM_DIR, checkpoint_path=CHECKPOINT)
     with Live(TRAIN_LIVE_DIR, save_dvc_exp=False, dvcyaml=False) as live:
         summary = trainer.fit(live)
-    save_record(summary, TRAIN_METRIC_KEYS, metrics_file(TRAIN_RUN), results_file(TRAIN_RUN))
+    save_record(summary, TRAIN_METRIC_KEYS, TRAIN_RUN)
     print(", ".join(f"{k}={v}" for k, v in summary.items()))
 
 

@@ -7,8 +7,9 @@ import re
 import pandas as pd
 import yaml
 
-from text_autocomplete.evaluation import METRIC_KEYS, read_record
+from text_autocomplete.evaluation import METRIC_KEYS
 from text_autocomplete.paths import BASELINE, GPT2, LSTM, LSTM_INT8, TRAIN_LIVE_DIR, TRAIN_RUN, metrics_file
+from text_autocomplete.records import read_record
 from text_autocomplete.report import ReportConfig, build_report, fmt
 
 from conftest import project_config, sh

@@ -320,14 +320,14 @@ def prepare_dataset(config: DataConfig, out_csv: Path) -> dict[str, int | str]:
     counts."""
     if is_url(config.raw):
         print(f"downloading {config.raw}")
-        with downloaded(config.raw, Path(out_csv).parent) as path:
-            raw = read_raw_texts(path, config.text_column)
+        source = downloaded(config.raw, Path(out_csv).parent)
+    elif Path(config.raw).exists():
+        source = contextlib.nullcontext(Path(config.raw))
     else:
-        raw_path = Path(config.raw)
-        if not raw_path.exists():
-            raise DataError(f"params.yaml data.raw: {raw_path} does not exist; point data.raw at the raw tweets "
-                            f"(one per line, or the sentiment140 CSV), or at their URL to download them")
-        raw = read_raw_texts(raw_path, config.text_column)
+        raise DataError(f"params.yaml data.raw: {config.raw} does not exist; point data.raw at the raw tweets "
+                        f"(one per line, or the sentiment140 CSV), or at their URL to download them")
+    with source as path:
+        raw = read_raw_texts(path, config.text_column)
     report_bad_rows(raw.bad_rows)
     texts, counts = clean_texts(raw.texts, config)
     counts["read"] += len(raw.bad_rows)
@@ -339,9 +339,9 @@ def prepare_dataset(config: DataConfig, out_csv: Path) -> dict[str, int | str]:
     return {"raw": config.raw, "layout": raw.layout, **counts}
 
 
-def split_dataset(config: SplitConfig, processed_csv: Path, out_dir: Path) -> dict[str, int]:
-    """Write train.csv, val.csv and test.csv next to each other; return their sizes."""
+def split_dataset(config: SplitConfig, processed_csv: Path, out_csvs: dict[str, Path | str]) -> dict[str, int]:
+    """Write the train, val and test texts to `out_csvs[name]`; return their sizes."""
     splits = split_texts(read_texts(processed_csv), config.val_ratio, config.test_ratio, config.seed)
     for name, texts in splits.items():
-        write_texts(Path(out_dir) / f"{name}.csv", texts)
+        write_texts(out_csvs[name], texts)
     return {name: len(texts) for name, texts in splits.items()}

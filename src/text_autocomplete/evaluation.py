@@ -7,7 +7,6 @@ completion scoring 0. Means come with seeded bootstrap confidence intervals.
 """
 from __future__ import annotations
 
-import json
 import os
 import platform
 import time
@@ -19,7 +18,6 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-import yaml
 from rouge_score import rouge_scorer
 from torch.utils.data import DataLoader
 
@@ -33,8 +31,9 @@ from text_autocomplete.data_utils import (
     seeded_sample,
 )
 from text_autocomplete.errors import UserError
-from text_autocomplete.paths import TEST_CSV, metrics_file, results_file
+from text_autocomplete.paths import TEST_CSV, results_file
 from text_autocomplete.progress import progress
+from text_autocomplete.records import save_record
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 MIN_WORDS = 4
@@ -285,30 +284,6 @@ def write_eval_outputs(result: EvalResult, info: dict[str, Any], name: str, root
                        config: EvalConfig) -> None:
     """A model's run under `root`: its metrics (METRIC_KEYS), its results (all else, with the machine) and an
     examples CSV."""
-    record = {**result.metrics, **info, "machine": machine_description()}
-    save_record(record, METRIC_KEYS, metrics_file(name, root), results_file(name, root))
+    save_record({**result.metrics, **info, "machine": machine_description()}, METRIC_KEYS, name, root)
     rows = result.example_rows(config.examples, config.seed)
     pd.DataFrame(rows).to_csv(results_file(f"{name}_examples", root, ".csv"), index=False)
-
-
-def save_record(record: dict[str, Any], metric_keys: Sequence[str], metrics_path: Path, results_path: Path) -> None:
-    """Split a run's record: the numbers named in `metric_keys` (what DVC compares across runs) to `metrics_path`,
-    in that order; everything else (intervals, counts, settings, names) to `results_path`."""
-    metrics = {key: record[key] for key in metric_keys if key in record}
-    strings = [key for key, value in metrics.items() if isinstance(value, bool) or not isinstance(value, (int, float))]
-    if strings:
-        raise ValueError(f"{metrics_path}: metrics must be numbers, got {strings}")
-    for path in (metrics_path, results_path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    metrics_path.write_text(yaml.safe_dump(metrics, sort_keys=False))
-    results = {k: v for k, v in record.items() if k not in metrics}
-    results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-
-
-def read_record(name: str, root: Path | str = ".") -> dict[str, Any]:
-    """A run's metrics and results as one record again (what the report and the notebook read)."""
-    paths = (results_file(name, root), metrics_file(name, root))
-    for path in paths:
-        if not path.is_file():
-            raise UserError(f"{path} not found: run `dvc repro` first")
-    return {**json.loads(paths[0].read_text()), **yaml.safe_load(paths[1].read_text())}

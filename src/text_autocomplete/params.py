@@ -63,8 +63,7 @@ def _check_type(value: Any, expected: Any, where: str) -> Any:
     return value
 
 
-def build_config(cls: type[T], values: dict[str, Any], section_name: str, path: Path | str = PARAMS_FILE,
-                 derived: dict[str, Any] | None = None) -> T:
+def build_config(cls: type[T], values: dict[str, Any], section_name: str, path: Path | str = PARAMS_FILE) -> T:
     """`cls(**values)` where an unknown key, a missing key or a value of the wrong type is named `section.key`."""
     fields = param_fields(cls)
     names = [f.name for f in fields]
@@ -72,7 +71,7 @@ def build_config(cls: type[T], values: dict[str, Any], section_name: str, path: 
         if key not in names:
             raise ParamsError(f"{path} {section_name}.{key}: unknown parameter; known: {', '.join(names)}")
     hints = typing.get_type_hints(cls)
-    kwargs = dict(derived or {})
+    kwargs = {}
     for f in fields:
         if f.name not in values:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
@@ -83,8 +82,8 @@ def build_config(cls: type[T], values: dict[str, Any], section_name: str, path: 
     return config  # type: ignore[return-value]
 
 
-def load_config(cls: type[T], section_name: str, path: Path | str = PARAMS_FILE, **derived: Any) -> T:
-    return build_config(cls, section(load_params(path), section_name, path), section_name, path, derived)
+def load_config(cls: type[T], section_name: str, path: Path | str = PARAMS_FILE) -> T:
+    return build_config(cls, section(load_params(path), section_name, path), section_name, path)
 
 
 # --------------------------------------------------------------------------- which keys the code reads

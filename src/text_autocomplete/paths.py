@@ -28,8 +28,8 @@ def results_file(name: str, root: Path | str = ".", suffix: str = ".json") -> Pa
 
 # prepare, split
 PROCESSED_CSV = "data/dataset_processed.csv"
-SPLIT_DIR = "data"
 TRAIN_CSV, VAL_CSV, TEST_CSV = "data/train.csv", "data/val.csv", "data/test.csv"
+SPLIT_CSVS = {"train": TRAIN_CSV, "val": VAL_CSV, "test": TEST_CSV}  # what `split` writes, by split name
 DATA_COUNTS = "results/data.json"
 SPLIT_SIZES = "results/split.json"
 

@@ -14,7 +14,6 @@ from typing import Any
 import pandas as pd
 
 from text_autocomplete.errors import UserError
-from text_autocomplete.evaluation import read_record
 from text_autocomplete.paths import (
     BASELINE,
     DATA_COUNTS,
@@ -30,6 +29,7 @@ from text_autocomplete.paths import (
     TRAIN_RUN,
     results_file,
 )
+from text_autocomplete.records import read_record
 
 MODELS = {LSTM: "LSTM", GPT2: "transformer", BASELINE: "baseline"}
 ROUGE = ("rouge1", "rouge2", "rougeL")
@@ -99,9 +99,8 @@ def headline_table(metrics: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def mobile_table(root: Path) -> str:
-    """fp32 against int8 LSTM (quality, size, latency) and the mid-word completion metric."""
-    fp32, int8 = read_record(LSTM, root), read_record(LSTM_INT8, root)
+def mobile_table(fp32: dict[str, Any], int8: dict[str, Any]) -> str:
+    """fp32 against int8 LSTM (quality, size, latency; their records) and the mid-word completion metric."""
     rows = ["| LSTM | ROUGE-1 [95% CI] | size MB | ms/text batch 1 | next word = fp32's |", "|---|---|---|---|---|"]
     for name, r in (("fp32", fp32), ("int8", int8)):
         same = fmt(r.get("next_word_top1_same_as_fp32", 1.0))
@@ -132,12 +131,11 @@ def _cell(value: Any) -> str:
 
 def side_by_side(root: Path, n: int) -> pd.DataFrame:
     """Rows both eval stages picked by the same seeded rule on the same texts, joined by prompt."""
-    frames = {key: pd.read_csv(results_file(f"{key}_examples", root, ".csv"), keep_default_na=False)
-              for key in MODELS}
-    table = frames["lstm"][["prompt", "target", "completion"]].rename(columns={"completion": "LSTM"})
-    for key, label in (("gpt2", "transformer"), ("baseline", "baseline")):
-        table = table.merge(frames[key][["prompt", "target", "completion"]].rename(columns={"completion": label}),
-                            on=["prompt", "target"], how="inner")
+    table = None
+    for key, label in MODELS.items():
+        frame = pd.read_csv(results_file(f"{key}_examples", root, ".csv"), keep_default_na=False)
+        frame = frame[["prompt", "target", "completion"]].rename(columns={"completion": label})
+        table = frame if table is None else table.merge(frame, on=["prompt", "target"], how="inner")
     return table.head(n)
 
 
@@ -295,7 +293,7 @@ def build_report(root: Path, config: ReportConfig, lstm_sweep: Path | None = Non
                  "Transformer generation settings on val:", markdown_table(gpt2_sweep),
                  "![Generation sweep](../plots/gpt2_generation_sweep.png)",
                  "## For the phone",
-                 mobile_table(root),
+                 mobile_table(metrics[LSTM], read_record(LSTM_INT8, root)),
                  f"## Examples (the first {config.examples} of a seeded sample of test texts)",
                  markdown_table(side_by_side(root, config.examples))]
     return "\n\n".join(sections) + "\n"
