@@ -1,24 +1,25 @@
-"""Stage `eval_gpt2`: choose generation settings on val, then score the pretrained transformer on the test texts."""
-from text_autocomplete.data_utils import DataConfig, read_texts
+"""Stage `eval_gpt2`: choose how the pretrained transformer reads prompts and generates on val, then score it on
+the test texts."""
+from text_autocomplete.data_utils import DataConfig
 from text_autocomplete.eval_transformer_pipeline import (
+    PROMPT_KEYS,
     GPT2Config,
-    TransformerCompleter,
     load_transformer,
+    make_completer,
     model_size_mb,
     parameter_count,
-    sweep_generation,
+    sweep_settings,
 )
 from text_autocomplete.evaluation import (
     EvalConfig,
     evaluate,
-    load_eval_texts,
-    make_examples,
-    select_texts,
+    load_examples,
     time_batch_of_one,
+    weights_in_memory_mb,
     write_eval_outputs,
 )
 from text_autocomplete.params import load_config
-from text_autocomplete.paths import GPT2, GPT2_GENERATION_SWEEP, VAL_CSV, results_file
+from text_autocomplete.paths import GPT2, GPT2_GENERATION_SWEEP, GPT2_PROMPT_SWEEP, VAL_CSV, results_file
 
 from _common import eval_arguments, run_stage
 
@@ -29,19 +30,31 @@ def main() -> None:
         EvalConfig, "eval")
     model, tokenizer = load_transformer(gpt2.model)
 
-    val_examples = make_examples(select_texts(read_texts(VAL_CSV), config))[:gpt2.sweep_texts]
-    print(f"generation sweep on {len(val_examples)} val texts:")
-    table, best = sweep_generation(model, tokenizer, gpt2, config, cleaning, val_examples)
-    table.to_csv(results_file(GPT2_GENERATION_SWEEP, args.out, ".csv"), index=False)
+    val_examples = load_examples(None, cleaning, config, VAL_CSV)[:gpt2.sweep_texts]
+    print(f"prompt and generation settings on {len(val_examples)} val texts:")
+    prompt_table, generation_table, best = sweep_settings(model, tokenizer, gpt2, config, cleaning, val_examples)
+    prompt_table.to_csv(results_file(GPT2_PROMPT_SWEEP, args.out, ".csv"), index=False)
+    generation_table.to_csv(results_file(GPT2_GENERATION_SWEEP, args.out, ".csv"), index=False)
     print(f"chosen by val {gpt2.select_by}: {best}")
 
-    examples = make_examples(load_eval_texts(args.texts, cleaning, config))
-    completer = TransformerCompleter(model, tokenizer, cleaning, best, gpt2.max_tokens_per_word, gpt2.seed)
+    examples = load_examples(args.texts, cleaning, config)
+    completer = make_completer(model, tokenizer, cleaning, gpt2, best)
     result = evaluate(completer, examples, config, gpt2.batch_size, cleaning, desc="test, transformer")
+    time_ms = time_batch_of_one(completer, examples, config.latency_texts)
+    # The first (cheapest) generation candidate with the same prompt setting: latency for like-for-like decoding.
+    first = {**gpt2.candidates[0], **{key: best[key] for key in PROMPT_KEYS}}
+    first_time_ms = time_ms if first == best else time_batch_of_one(
+        make_completer(model, tokenizer, cleaning, gpt2, first), examples, config.latency_texts)
+    size_mb, memory_mb = model_size_mb(gpt2.model, model), weights_in_memory_mb(model)
+    dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
     write_eval_outputs(result, {
         "model": gpt2.model, "generation": best, "parameters": parameter_count(model),
-        "size_mb": model_size_mb(gpt2.model, model),
-        "time_ms": time_batch_of_one(completer, examples, config.latency_texts)}, GPT2, args.out, config)
+        "setup": (f"{best['name']} on {best['prompt_form']} prompts{', new word first' if best['new_word_first'] else ''}"
+                  f"; weights file {size_mb:.1f} MB, run in {dtype} ({memory_mb:,.1f} MB)"),
+        "size_mb": size_mb, "weights_in_memory_mb": memory_mb,
+        "raw_prompts_missing": sum(1 for ex in examples if not ex.raw_prompt),
+        "time_ms": time_ms, "first_candidate": first["name"], "time_ms_first_candidate": first_time_ms},
+        GPT2, args.out, config)
     print(f"{gpt2.model}: {result.metrics}")
 
 

@@ -9,9 +9,10 @@ from text_autocomplete.evaluation import (
     evaluate,
     file_size_mb,
     load_eval_texts,
+    load_examples,
     make_examples,
-    select_texts,
     time_batch_of_one,
+    weights_in_memory_mb,
     write_eval_outputs,
 )
 from text_autocomplete.lstm_model import save_model
@@ -42,7 +43,7 @@ def main() -> None:
     batch_size = lstm_eval.batch_size
     lstm = LSTMCompleter.from_dir(LSTM_DIR)
 
-    val_examples = make_examples(select_texts(read_texts(VAL_CSV), config))[:lstm_eval.sweep_texts]
+    val_examples = load_examples(None, cleaning, config, VAL_CSV)[:lstm_eval.sweep_texts]
     print(f"decoding sweep on {len(val_examples)} val texts:")
     decodings = dict(zip((c["name"] for c in lstm_eval.candidates), lstm_eval.decodings()))
     table, best = choose_on_val(lambda c: LSTMCompleter(lstm.model, lstm.tokenizer, decodings[c["name"]]),
@@ -50,8 +51,8 @@ def main() -> None:
     table.to_csv(results_file(LSTM_DECODING_SWEEP, args.out, ".csv"), index=False)
     print(f"chosen by val {lstm_eval.select_by}: {best}")
 
-    texts = load_eval_texts(args.texts, cleaning, config)
-    examples = make_examples(texts)
+    texts, raws = load_eval_texts(args.texts, cleaning, config)
+    examples = make_examples(texts, raws, cleaning)
     lstm.decoding = decodings[best["name"]]
     fp32_top3 = next_word_candidates(lstm, examples, k=3)
     result = evaluate(lstm, examples, config, batch_size, cleaning, fp32_top3, desc="test, LSTM")
@@ -59,6 +60,8 @@ def main() -> None:
                               make_midword_examples(texts, config.seed))
     write_eval_outputs(result, {
         **midword, "model": f"word LSTM ({LSTM_DIR})", "decoding": best, "parameters": lstm.model.parameter_count(),
+        "setup": f"{best['name']} on cleaned prompts; {MODEL_FILE} + {TOKENIZER_FILE}, fp32",
+        "weights_in_memory_mb": weights_in_memory_mb(lstm.model),
         "size_mb": file_size_mb(f"{LSTM_DIR}/{MODEL_FILE}", f"{LSTM_DIR}/{TOKENIZER_FILE}"),
         "time_ms": time_batch_of_one(lstm, examples, config.latency_texts)}, LSTM, args.out, config)
     print(f"LSTM: {result.metrics}")
@@ -73,6 +76,7 @@ def main() -> None:
     write_eval_outputs(result, {
         "next_word_top1_same_as_fp32": round(agreement, 5),
         "model": f"word LSTM, int8 ({INT8_MODEL})", "decoding": best,
+        "setup": f"{best['name']} on cleaned prompts; {INT8_MODEL}, int8 weights",
         "parameters": lstm.model.parameter_count(), "size_mb": file_size_mb(INT8_MODEL),
         "torchscript_size_mb": file_size_mb(TORCHSCRIPT_STEP),
         "time_ms": time_batch_of_one(int8, examples, config.latency_texts)}, LSTM_INT8, args.out, config)
@@ -82,6 +86,7 @@ def main() -> None:
     result = evaluate(baseline, examples, config, batch_size, next_word_candidates=[baseline.words[:3]] * len(examples),
                       desc="test, baseline")
     write_eval_outputs(result, {"model": baseline.name, "parameters": 0, "size_mb": 0.0, "words": baseline.words,
+                                "setup": f"the same {len(baseline.words)} words for every prompt, cut to the budget",
                                 "time_ms": time_batch_of_one(baseline, examples, config.latency_texts)},
                        BASELINE, args.out, config)
     print(f"baseline: {result.metrics}")

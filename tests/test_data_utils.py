@@ -9,16 +9,22 @@ import pytest
 from text_autocomplete.data_utils import (
     DataConfig,
     DataError,
+    SplitConfig,
+    clean_and_keep,
     clean_text,
-    clean_texts,
     detect_layout,
+    finish_cleaning,
     fix_mojibake,
+    light_clean,
     normalize_whitespace,
     prepare_dataset,
+    raw_prompt,
+    read_pairs,
     read_raw_texts,
     replace_mentions,
     replace_urls,
     seeded_sample,
+    split_dataset,
     split_texts,
     strip_punctuation,
     unescape_html,
@@ -73,11 +79,11 @@ def test_each_step_can_be_switched_off():
     assert clean_text("@Bob Look: http://x.y/z !", config) == "xxuser Look: http://x.y/z !"
 
 
-def test_clean_texts_counts_every_drop(tweet_lines):
+def test_cleaning_counts_every_drop_and_keeps_the_raw_form(tweet_lines):
     texts = [tweet_lines[55], tweet_lines[56], "", "   ", tweet_lines[18], tweet_lines[18]]
-    kept, counts = clean_texts(texts, CONFIG)
+    kept, counts = clean_and_keep(texts, CONFIG)
     assert counts == {"read": 6, "dropped_short": 2, "dropped_empty": 2, "dropped_duplicate": 1, "kept": 1}
-    assert kept == [clean_text(tweet_lines[18], CONFIG)]
+    assert kept == [(clean_text(tweet_lines[18], CONFIG), tweet_lines[18])]
 
 
 def test_bad_cleaning_parameter_is_named():
@@ -195,3 +201,50 @@ def test_split_is_deterministic_and_disjoint():
 def test_bad_split_ratios_are_named():
     with pytest.raises(DataError, match="val_ratio"):
         split_texts(["a"], 0.6, 0.5, seed=0)
+
+
+# --------------------------------------------------------------------------- the raw form beside the cleaned text
+TYPED = ["Hey @bob, I LOVE it!! See http://x.co/abc now, friends", "&amp;quot;Quoted&amp;quot; don't STOP...",
+         "WASUP?! im 'here' ok - bye", "Itâ€™s a cafÃ©, isn't it", "we met at the end.start of it all"]
+
+
+@pytest.mark.parametrize("text", TYPED)
+def test_cleaning_is_light_cleaning_then_finishing_word_by_word(text):
+    """raw_prompt relies on it: the last steps change words one at a time, never across a space."""
+    light = light_clean(text, CONFIG)
+    by_word = " ".join(filter(None, (finish_cleaning(word, CONFIG) for word in light.split())))
+    assert clean_text(text, CONFIG) == finish_cleaning(light, CONFIG) == by_word
+
+
+def test_raw_prompt_is_the_same_words_as_typed():
+    raw = TYPED[0]
+    cleaned = clean_text(raw, CONFIG).split()
+    assert cleaned == ["hey", "i", "love", "it", "see", "now", "friends"]
+    for n in range(1, len(cleaned) + 1):
+        assert clean_text(raw_prompt(raw, n, CONFIG), CONFIG).split() == cleaned[:n]
+    assert raw_prompt(raw, 3, CONFIG) == "Hey , I LOVE"  # the mention goes, as the cleaning says; casing stays
+    assert raw_prompt(raw, 4, CONFIG) == "Hey , I LOVE it!!"  # punctuation typed with the last word stays
+    assert raw_prompt(raw, 6, CONFIG) == "Hey , I LOVE it!! See now,"  # the URL goes
+    # `end.start` cleans to two words: no typed prefix ends between them, so there is no raw prompt
+    assert raw_prompt(TYPED[4], 4, CONFIG) == "we met at the"
+    assert raw_prompt(TYPED[4], 5, CONFIG) is None
+    assert raw_prompt(TYPED[4], 6, CONFIG) == "we met at the end.start"
+
+
+def test_prepare_and_split_keep_each_texts_raw_form(tmp_path):
+    raw = tmp_path / "tweets.txt"
+    raw.write_text("\n".join(f"{line} number {i}" for i, line in enumerate(TYPED * 4)) + "\n")
+    processed = tmp_path / "processed.csv"
+    prepare_dataset(replace(CONFIG, raw=str(raw)), processed)
+    pairs = read_pairs(processed)
+    assert len(pairs) == 20 and all(clean_text(typed, CONFIG) == text for text, typed in pairs)
+    outs = {name: tmp_path / f"{name}.csv" for name in ("train", "val", "test")}
+    split_dataset(SplitConfig(0.2, 0.2, seed=1), processed, outs)
+    assert sorted(pair for out in outs.values() for pair in read_pairs(out)) == sorted(pairs)
+
+
+def test_a_processed_file_without_the_raw_column_is_named(tmp_path):
+    old = tmp_path / "train.csv"
+    old.write_text("text\nhello there my friend\n")
+    with pytest.raises(DataError, match=r"train.csv: no \['raw'\] column"):
+        read_pairs(old)

@@ -10,8 +10,10 @@ from text_autocomplete.evaluation import (
     Example,
     MostFrequentWords,
     bootstrap_ci,
+    complete_all,
     evaluate,
     make_examples,
+    paired_difference,
     rouge_f1,
     split_prompt_target,
 )
@@ -111,3 +113,69 @@ def test_most_frequent_words_baseline():
     # targets (last quarter): "the shop", "the beach", "the park", "sea"; ties keep first-seen order
     assert baseline.words == ["the", "shop", "beach", "park", "sea"]
     assert baseline.complete(["x", "y"], [1, 3]) == ["the", "the shop beach"]
+
+
+# --------------------------------------------------------------------------- per-text scores and paired differences
+def test_paired_difference_sees_a_gap_that_two_separate_intervals_hide():
+    """Texts differ a lot in difficulty and model a is better by 0.02 on each: the per-model intervals overlap,
+    the paired interval of the differences does not hold 0."""
+    rng = np.random.default_rng(0)
+    difficulty = rng.random(400)
+    a, b = difficulty + 0.02 + rng.normal(0, 0.01, 400), difficulty
+    mean, (low, high) = paired_difference(a, b, 1000, 0.95, seed=3)
+    assert mean == pytest.approx(a.mean() - b.mean()) and 0 < low < mean < high < 0.03
+    assert bootstrap_ci(a, 1000, 0.95, 3)[0] < bootstrap_ci(b, 1000, 0.95, 3)[1]  # overlapping: looks like a tie
+    assert paired_difference(a, b, 1000, 0.95, seed=3) == (mean, (low, high))  # seeded
+    assert paired_difference(b, b) == (0.0, (0.0, 0.0))
+    shifted = paired_difference(b + 0.25, b)  # every text 0.25 better: no uncertainty at all
+    assert shifted[0] == pytest.approx(0.25) and shifted[1] == pytest.approx((0.25, 0.25))
+    with pytest.raises(ValueError, match="same texts"):
+        paired_difference(a[:10], b)
+
+
+def test_per_text_scores_average_to_the_metrics():
+    examples = [Example("i want to", "go home"), Example("see you", "soon"), Example("a b c", "the end")]
+    echo = Echo({"i want to": "go there", "see you": "", "a b c": "then the end"})
+    result = evaluate(echo, examples, project_config(EvalConfig, "eval", bootstrap_samples=10), 2,
+                      project_config(DataConfig, "data"))
+    table = result.score_table()
+    assert table["text_id"].tolist() == [ex.text_id for ex in examples] and table["text_id"].is_unique
+    assert table["top1"].tolist() == [1.0, 0.0, 0.0]
+    for key in ("rouge1", "rouge2", "rougeL", "top1"):
+        assert table[key].mean() == pytest.approx(result.metrics[key], abs=1e-5)
+    assert Example("i want to", "go home").text_id == examples[0].text_id != Example("i want", "to go home").text_id
+
+
+class Recorder:
+    """Remembers the prompts it was given."""
+
+    name = "recorder"
+
+    def __init__(self, prompt_form: str | None = None):
+        if prompt_form:
+            self.prompt_form = prompt_form
+        self.seen: list[str] = []
+
+    def complete(self, prompts, budgets):
+        self.seen += prompts
+        return ["x"] * len(prompts)
+
+
+def test_a_completer_reads_the_prompt_form_it_asks_for():
+    examples = [Example("hello world", "again", "Hello, World!"), Example("no raw form here", "ok")]
+    for completer, expected in ((Recorder("raw"), {"Hello, World!", "no raw form here"}),
+                                (Recorder("cleaned"), {"hello world", "no raw form here"}),
+                                (Recorder(), {"hello world", "no raw form here"})):
+        complete_all(completer, examples, batch_size=1)
+        assert set(completer.seen) == expected
+
+
+def test_examples_carry_the_typed_prompt():
+    cleaning = project_config(DataConfig, "data")
+    texts, raws = ["so happy to see you all", "we met at the end start now"], \
+        ["So HAPPY to see, you all!", "we met at the end.start now"]
+    first, second = make_examples(texts, raws, cleaning)
+    assert (first.prompt, first.raw_prompt, first.target) == ("so happy to see", "So HAPPY to see,", "you all")
+    assert (second.prompt, second.raw_prompt) == ("we met at the end", "")  # no typed cut there: cleaned it is
+    assert second.prompt_as("raw") == second.prompt and first.prompt_as("raw") == "So HAPPY to see,"
+    assert make_examples(texts) == [Example(e.prompt, e.target) for e in (first, second)]

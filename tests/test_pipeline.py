@@ -5,10 +5,22 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pytest
 import yaml
 
+from text_autocomplete.comparison import LABELS, pair_name, read_comparison
 from text_autocomplete.evaluation import METRIC_KEYS
-from text_autocomplete.paths import BASELINE, GPT2, LSTM, LSTM_INT8, TRAIN_LIVE_DIR, TRAIN_RUN, metrics_file
+from text_autocomplete.paths import (
+    BASELINE,
+    GPT2,
+    LSTM,
+    LSTM_INT8,
+    PAIRS,
+    TRAIN_LIVE_DIR,
+    TRAIN_RUN,
+    metrics_file,
+    scores_file,
+)
 from text_autocomplete.records import read_record
 from text_autocomplete.report import ReportConfig, build_report, fmt
 
@@ -66,9 +78,30 @@ def test_report_numbers_equal_the_metric_files(pipeline):
             expected += [fmt(record[key]), fmt(record[f"{key}_ci"][0]), fmt(record[f"{key}_ci"][1])]
         expected += [fmt(record["top1"]), f"{record['parameters']:,}", f"{record['size_mb']:.1f}",
                      f"{record['time_ms']:.2f}", f"{record['ms_per_text_batched']:.2f}", str(record["n_texts"])]
-        cells = row.split(" | ", 1)[1]
+        cells = " | ".join(row.split(" | ")[1:-1])  # the last column states the setup in words
         numbers = re.findall(r"\d[\d,]*(?:\.\d+)?", cells)
         assert numbers == expected, row
+    for a, b in PAIRS:
+        differences = read_comparison(a, b, pipeline)
+        cells = [f"{d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}]" for d in differences]
+        assert f"| {LABELS[a]} - {LABELS[b]} | " + " | ".join(cells) + " |" in report
+        assert all(f"- {d.sentence()}." in report for d in differences)
+
+
+def test_paired_differences_are_those_of_the_score_files(pipeline):
+    """metrics/<a>-<b>.yml: the mean per-text difference of the two models' score files on the same texts,
+    equal to the difference of their means, inside its paired interval; listed by `dvc metrics show`."""
+    shown = sh(["dvc", "metrics", "show"], pipeline)
+    for a, b in PAIRS:
+        scores_a, scores_b = (pd.read_csv(scores_file(name, pipeline)) for name in (a, b))
+        assert scores_a["text_id"].tolist() == scores_b["text_id"].tolist()
+        assert len(scores_a) == read_record(a, pipeline)["n_texts"]
+        record = read_record(pair_name(a, b), pipeline)
+        for metric in ("rouge1", "rouge2", "rougeL", "top1"):
+            assert record[metric] == pytest.approx(scores_a[metric].mean() - scores_b[metric].mean(), abs=2e-5)
+            assert record[f"{metric}_ci"][0] <= record[metric] <= record[f"{metric}_ci"][1]
+            assert scores_a[metric].mean() == pytest.approx(read_record(a, pipeline)[metric], abs=2e-5)
+        assert metrics_file(pair_name(a, b)).as_posix() in shown
 
 
 def test_notebook_executes(synthetic_pipeline):

@@ -5,7 +5,7 @@ import pytest
 import torch
 from transformers import LogitsProcessorList, StoppingCriteriaList
 
-from text_autocomplete.data_utils import DataConfig
+from text_autocomplete.data_utils import DataConfig, clean_text
 from text_autocomplete.errors import UserError
 from text_autocomplete.eval_transformer_pipeline import (
     BudgetReached,
@@ -17,7 +17,9 @@ from text_autocomplete.eval_transformer_pipeline import (
     load_transformer,
     model_size_mb,
     resolve_source,
+    word_continuing_token_ids,
 )
+from text_autocomplete.evaluation import EvalConfig, Example, evaluate
 
 from conftest import project_config
 from tiny_gpt2 import save_tiny_gpt2
@@ -127,3 +129,66 @@ def test_missing_gguf_and_package_are_named(tmp_path):
 def test_generation_candidates_are_checked():
     with pytest.raises(UserError, match=r"gpt2.candidates\[0\]"):
         project_config(GPT2Config, "gpt2", candidates=[{"name": "x", "beams": 3}])
+
+
+# --------------------------------------------------------------------------- how the prompt reaches the model
+TYPED = ["I can't WAIT to see,", "Going to the Beach! today with my best", "so tired...", "Good morning everyone, have"]
+SETTINGS = [{}, {"num_beams": 3}, {"do_sample": True, "top_k": 20}]
+
+
+def test_word_continuing_tokens_are_those_without_a_leading_space(tiny):
+    _, _, tokenizer = tiny
+    banned = set(word_continuing_token_ids(tokenizer))
+    pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    assert not any(pieces[i].startswith("Ġ") for i in banned)  # byte-level BPE spells a leading space Ġ
+    assert all(i in banned for i, piece in enumerate(pieces) if piece[0].isascii() and piece[0].isalnum())
+    assert tokenizer.convert_tokens_to_ids("Ġ") not in banned
+
+
+@pytest.mark.parametrize("settings", SETTINGS)
+def test_the_first_new_token_begins_a_new_word(tiny, settings):
+    """With the rule, no completion continues the prompt's last word, so the prompt's words and the completion's
+    words are the words of prompt + completion; without it this random model continues words (the rule matters)."""
+    _, model, tokenizer = tiny
+    prompts, budgets = (PROMPTS + TYPED) * 2, [1, 2, 3, 4] * 4
+
+    def complete(rule: bool) -> list[str]:
+        return TransformerCompleter(model, tokenizer, CLEANING, settings, new_word_first=rule).complete(prompts,
+                                                                                                      budgets)
+
+    with_rule, without = complete(True), complete(False)
+    assert all(c[:1] in (" ", "\t") for c in with_rule)
+    for prompt, completion in zip(prompts, with_rule):
+        words = clean_text(prompt + completion, CLEANING).split()
+        assert words == clean_text(prompt, CLEANING).split() + clean_text(completion, CLEANING).split()
+    assert not all(c[:1] in (" ", "\t") for c in without)
+
+
+@pytest.mark.parametrize("settings", SETTINGS[:2])
+def test_a_rows_completion_does_not_depend_on_its_batch_with_typed_prompts_and_the_rule(tiny, settings):
+    _, model, tokenizer = tiny
+    completer = TransformerCompleter(model, tokenizer, CLEANING, settings, prompt_form="raw", new_word_first=True)
+    budgets = [2, 3, 1, 2]
+    assert completer.complete(TYPED, budgets) == [completer.complete([p], [b])[0] for p, b in zip(TYPED, budgets)]
+
+
+@pytest.mark.parametrize("form, expected", [("raw", "Going to the BEACH,"), ("cleaned", "going to the beach")])
+def test_the_prompt_form_is_what_reaches_the_model(tiny, form, expected):
+    _, model, tokenizer = tiny
+    seen: list[torch.Tensor] = []
+    hook = model.register_forward_pre_hook(lambda module, args, kwargs: seen.append(kwargs["input_ids"]),
+                                           with_kwargs=True)
+    try:
+        evaluate(TransformerCompleter(model, tokenizer, CLEANING, prompt_form=form),
+                 [Example("going to the beach", "today", "Going to the BEACH,")],
+                 project_config(EvalConfig, "eval"), 4, CLEANING, intervals=False)
+    finally:
+        hook.remove()
+    assert tokenizer.decode(seen[0][0]) == expected
+
+
+def test_prompt_settings_are_checked():
+    with pytest.raises(UserError, match=r"gpt2.prompt_forms=\['typed'\]"):
+        project_config(GPT2Config, "gpt2", prompt_forms=["typed"])
+    with pytest.raises(UserError, match="gpt2.new_word_first"):
+        project_config(GPT2Config, "gpt2", new_word_first=[])

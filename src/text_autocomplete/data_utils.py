@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,8 @@ _PUNCTUATION = re.compile(r"[^\w\s']|_")
 _LONE_APOSTROPHES = re.compile(r"(?<!\w)'+|'+(?!\w)")
 _WHITESPACE = re.compile(r"\s+")
 MAX_REPORTED_BAD_ROWS = 20
+T = TypeVar("T")
+TEXT_COLUMN, RAW_COLUMN = "text", "raw"  # the processed CSVs: the cleaned text, and the tweet as read
 
 
 class DataError(UserError):
@@ -120,8 +123,9 @@ def normalize_whitespace(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def clean_text(text: str, config: DataConfig) -> str:
-    """Apply the configured steps; lowercasing comes before the character filter so no capital is lost."""
+def light_clean(text: str, config: DataConfig) -> str:
+    """The cleaning steps that keep a text as it was typed (HTML entities, mojibake, URLs, mentions, spaces):
+    what a cased, punctuation-reading model may be given instead of the fully cleaned text."""
     if config.unescape_html:
         text = unescape_html(text)
     if config.fix_mojibake:
@@ -132,6 +136,12 @@ def clean_text(text: str, config: DataConfig) -> str:
         text = replace_urls(text, url_placeholder if config.urls == "placeholder" else "")
     if config.mentions != "keep":
         text = replace_mentions(text, mention_placeholder if config.mentions == "placeholder" else "")
+    return normalize_whitespace(text)
+
+
+def finish_cleaning(text: str, config: DataConfig) -> str:
+    """The steps after `light_clean`: lowercasing before the character filter, so no capital is lost. Both work
+    within words (whitespace separates what they change), so they can be applied word by word."""
     if config.lowercase:
         text = text.lower()
     if config.strip_punctuation:
@@ -139,10 +149,30 @@ def clean_text(text: str, config: DataConfig) -> str:
     return normalize_whitespace(text)
 
 
-def clean_texts(texts: list[str], config: DataConfig) -> tuple[list[str], dict[str, int]]:
-    """Clean every text and drop empty, too short and duplicate ones; return kept texts and counts."""
+def clean_text(text: str, config: DataConfig) -> str:
+    """Apply every configured step."""
+    return finish_cleaning(light_clean(text, config), config)
+
+
+def raw_prompt(raw: str, n_words: int, config: DataConfig) -> str | None:
+    """The first words of `raw` as typed (after `light_clean`) that clean to exactly the first `n_words` words of
+    its cleaned text; None when no such cut exists (a typed word that cleans into words on both sides of the cut,
+    like `end.start`)."""
+    count, typed = 0, light_clean(raw, config).split()
+    for i, word in enumerate(typed):
+        count += len(finish_cleaning(word, config).split())
+        if count == n_words:
+            return " ".join(typed[:i + 1])
+        if count > n_words:
+            return None
+    return None
+
+
+def clean_and_keep(texts: list[str], config: DataConfig) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    """Clean every text and drop empty, too short and duplicate ones; return the kept texts as (cleaned, raw)
+    pairs, and the counts."""
     counts = Counter(read=len(texts))
-    kept: list[str] = []
+    kept: list[tuple[str, str]] = []
     seen: set[str] = set()
     for raw in progress(texts, desc="cleaning", unit="tweet"):
         text = clean_text(raw, config)
@@ -155,7 +185,7 @@ def clean_texts(texts: list[str], config: DataConfig) -> tuple[list[str], dict[s
             counts["dropped_duplicate"] += 1
         else:
             seen.add(text)
-            kept.append(text)
+            kept.append((text, raw))
     counts["kept"] = len(kept)
     return kept, dict(counts)
 
@@ -273,16 +303,17 @@ def report_bad_rows(bad_rows: list[str]) -> None:
 
 
 # --------------------------------------------------------------------------- sampling and splitting
-def seeded_sample(texts: list[str], max_texts: int, seed: int) -> list[str]:
-    """`max_texts` texts drawn without replacement, in their original order (0 = all)."""
+def seeded_sample(texts: list[T], max_texts: int, seed: int) -> list[T]:
+    """`max_texts` texts (or (text, raw) pairs) drawn without replacement, in their original order (0 = all)."""
     if max_texts <= 0 or max_texts >= len(texts):
         return texts
     chosen = np.sort(np.random.default_rng(seed).choice(len(texts), size=max_texts, replace=False))
     return [texts[i] for i in chosen]
 
 
-def split_texts(texts: list[str], val_ratio: float, test_ratio: float, seed: int) -> dict[str, list[str]]:
-    """Shuffle with `seed` and cut into train/val/test; texts are unique, so no text lands in two splits."""
+def split_texts(texts: list[T], val_ratio: float, test_ratio: float, seed: int) -> dict[str, list[T]]:
+    """Shuffle texts (or (text, raw) pairs) with `seed` and cut into train/val/test; texts are unique, so no text
+    lands in two splits."""
     if not (0 <= val_ratio < 1 and 0 <= test_ratio < 1 and val_ratio + test_ratio < 1):
         raise DataError(f"params.yaml split: val_ratio={val_ratio}, test_ratio={test_ratio} must be in [0, 1) "
                         f"and leave texts for training")
@@ -292,17 +323,28 @@ def split_texts(texts: list[str], val_ratio: float, test_ratio: float, seed: int
     return {name: [texts[i] for i in idx] for name, idx in parts.items()}
 
 
-def write_texts(path: Path, texts: list[str]) -> None:
+def write_texts(path: Path, pairs: list[tuple[str, str]]) -> None:
+    """(cleaned, raw) pairs as a CSV: `text` is what the models learn from and are scored on, `raw` the tweet as
+    it was read (a model that reads casing and punctuation gets its prompt from there)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"text": texts}).to_csv(path, index=False)
+    pd.DataFrame(pairs, columns=[TEXT_COLUMN, RAW_COLUMN]).to_csv(path, index=False)
+
+
+def read_pairs(path: Path) -> list[tuple[str, str]]:
+    """Read a processed CSV written by `write_texts`: its (cleaned, raw) pairs."""
+    if not Path(path).exists():
+        raise DataError(f"{path} does not exist; run `dvc repro` to build it")
+    frame = pd.read_csv(path, keep_default_na=False, dtype=str)
+    missing = {TEXT_COLUMN, RAW_COLUMN} - set(frame.columns)
+    if missing:
+        raise DataError(f"{path}: no {sorted(missing)} column (written by an older version); run `dvc repro`")
+    return list(zip(frame[TEXT_COLUMN], frame[RAW_COLUMN]))
 
 
 def read_texts(path: Path) -> list[str]:
-    """Read a processed CSV written by `write_texts`."""
-    if not Path(path).exists():
-        raise DataError(f"{path} does not exist; run `dvc repro` to build it")
-    return pd.read_csv(path, keep_default_na=False, dtype={"text": str})["text"].tolist()
+    """The cleaned texts of a processed CSV."""
+    return [text for text, _ in read_pairs(path)]
 
 
 # --------------------------------------------------------------------------- the two data stages
@@ -329,11 +371,11 @@ def prepare_dataset(config: DataConfig, out_csv: Path) -> dict[str, int | str]:
     with source as path:
         raw = read_raw_texts(path, config.text_column)
     report_bad_rows(raw.bad_rows)
-    texts, counts = clean_texts(raw.texts, config)
+    pairs, counts = clean_and_keep(raw.texts, config)
     counts["read"] += len(raw.bad_rows)
     counts["dropped_broken_row"] = len(raw.bad_rows)
-    sampled = seeded_sample(texts, config.max_texts, config.seed)
-    counts["dropped_by_max_texts"] = len(texts) - len(sampled)
+    sampled = seeded_sample(pairs, config.max_texts, config.seed)
+    counts["dropped_by_max_texts"] = len(pairs) - len(sampled)
     counts["kept"] = len(sampled)
     write_texts(out_csv, sampled)
     return {"raw": config.raw, "layout": raw.layout, **counts}
@@ -341,7 +383,7 @@ def prepare_dataset(config: DataConfig, out_csv: Path) -> dict[str, int | str]:
 
 def split_dataset(config: SplitConfig, processed_csv: Path, out_csvs: dict[str, Path | str]) -> dict[str, int]:
     """Write the train, val and test texts to `out_csvs[name]`; return their sizes."""
-    splits = split_texts(read_texts(processed_csv), config.val_ratio, config.test_ratio, config.seed)
+    splits = split_texts(read_pairs(processed_csv), config.val_ratio, config.test_ratio, config.seed)
     for name, texts in splits.items():
         write_texts(out_csvs[name], texts)
     return {name: len(texts) for name, texts in splits.items()}

@@ -7,6 +7,11 @@ package with an `assemble()` function (the offline Gemma 3 270M).
 Batched generation follows the rules that GPT-2-family models need: left padding, pad = eos
 where the tokenizer has no pad token, an attention mask, the prompt removed by token ids, and
 end-of-text and newlines forbidden until the completion holds its word budget.
+
+Two settings decide how the model meets a prompt, compared on val like the generation settings: the
+prompt form (the cleaned words, or the same words as typed, with casing and punctuation), and whether
+the first new token must begin a new word (else the model may finish the prompt's last word, `we` ->
+`ve all`, and the fragment would be scored as a word of the completion).
 """
 from __future__ import annotations
 
@@ -33,11 +38,13 @@ from transformers import (
 
 from text_autocomplete.data_utils import DataConfig, clean_text
 from text_autocomplete.errors import UserError
-from text_autocomplete.evaluation import EvalConfig, Example, choose_on_val, file_size_mb
+from text_autocomplete.evaluation import PROMPT_FORMS, EvalConfig, Example, choose_on_val, file_size_mb
 from text_autocomplete.progress import progress
 
 GENERATION_KEYS = ("do_sample", "num_beams", "temperature", "top_k", "top_p", "repetition_penalty",
                    "no_repeat_ngram_size")
+PROMPT_KEYS = ("prompt_form", "new_word_first")  # a prompt setting's keys, chosen on val before the generation
+WORD_BREAKS = (" ", "\t", "\n", "\r")  # characters that separate words after every cleaning step
 
 
 class ModelLoadError(UserError):
@@ -54,10 +61,20 @@ class GPT2Config:
     sweep_texts: int  # val texts on which the generation settings are compared
     select_by: str
     seed: int
-    # Generation settings compared on val; the best by `select_by` is used on test.
+    # How the prompt reaches the model, compared on val (every form with every rule) with the first candidate.
+    prompt_forms: list[str]  # of evaluation.PROMPT_FORMS
+    new_word_first: list[bool]  # the first new token must begin a new word
+    # Generation settings compared on val with the best prompt setting; the best by `select_by` is used on test.
     candidates: list[dict[str, Any]]
 
     def __post_init__(self) -> None:
+        unknown_forms = [form for form in self.prompt_forms if form not in PROMPT_FORMS]
+        if not self.prompt_forms or unknown_forms:
+            raise UserError(f"params.yaml gpt2.prompt_forms={self.prompt_forms}: use some of {', '.join(PROMPT_FORMS)}")
+        if not self.new_word_first or any(not isinstance(rule, bool) for rule in self.new_word_first):
+            raise UserError(f"params.yaml gpt2.new_word_first={self.new_word_first}: a list of true/false")
+        if not self.candidates:
+            raise UserError("params.yaml gpt2.candidates: list at least one generation setting")
         for i, candidate in enumerate(self.candidates):
             unknown = set(candidate) - {"name", *GENERATION_KEYS}
             if "name" not in candidate or unknown:
@@ -185,21 +202,47 @@ class BudgetReached(StoppingCriteria):
         return self.budget.done(input_ids)
 
 
+class StartNewWord(LogitsProcessor):
+    """At the first step only, forbids the tokens that would continue the prompt's last word."""
+
+    def __init__(self, prompt_length: int, word_continuing_ids: list[int]):
+        self.prompt_length = prompt_length
+        self.banned = torch.tensor(word_continuing_ids)
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if input_ids.shape[1] == self.prompt_length:
+            scores[:, self.banned.to(scores.device)] = float("-inf")
+        return scores
+
+
 def newline_token_ids(tokenizer) -> list[int]:
     """Every token whose text contains a line break (GPT-2's `Ċ` family, SentencePiece's `<0x0A>`, ...)."""
     pieces = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
     return [i for i, piece in enumerate(pieces) if "\n" in piece or "\r" in piece]
 
 
-def decoding_processors(generation: dict[str, Any], hold: HoldStopTokens) -> LogitsProcessorList:
-    """What `model.generate` would apply for these settings, in its order: the penalties, then `hold`, then
-    (only when sampling) temperature / top-k / top-p."""
+def word_continuing_token_ids(tokenizer) -> list[int]:
+    """Every token whose text does not begin with a space, tab or line break: after a word, it could extend that
+    word. (Other characters that Python calls whitespace, such as the control character \\x1d, are deleted by the
+    cleaning, which would glue the words on either side.)
+
+    Each token is decoded after a fixed letter token, because some decoders drop a leading space at the start of
+    a text (a SentencePiece `▁word` alone decodes as `word`)."""
+    letter = tokenizer("a", add_special_tokens=False)["input_ids"][-1]
+    prefix = len(tokenizer.decode([letter]))
+    texts = tokenizer.batch_decode([[letter, i] for i in range(len(tokenizer))])
+    return [i for i, text in enumerate(texts) if text[prefix:prefix + 1] not in WORD_BREAKS]
+
+
+def decoding_processors(generation: dict[str, Any], ours: list[LogitsProcessor]) -> LogitsProcessorList:
+    """What `model.generate` would apply for these settings, in its order: the penalties, then `ours` (the
+    project's own rules), then (only when sampling) temperature / top-k / top-p."""
     processors: list[LogitsProcessor] = []
     if generation.get("repetition_penalty", 1.0) != 1.0:
         processors.append(RepetitionPenaltyLogitsProcessor(generation["repetition_penalty"]))
     if generation.get("no_repeat_ngram_size", 0) > 0:
         processors.append(NoRepeatNGramLogitsProcessor(generation["no_repeat_ngram_size"]))
-    processors.append(hold)
+    processors.extend(ours)
     if generation.get("do_sample"):
         if generation.get("temperature", 1.0) != 1.0:
             processors.append(TemperatureLogitsWarper(generation["temperature"]))
@@ -211,7 +254,8 @@ def decoding_processors(generation: dict[str, Any], hold: HoldStopTokens) -> Log
 
 
 class TransformerCompleter:
-    """Completes prompts with exactly the asked number of words.
+    """Completes prompts with exactly the asked number of words, reading them in `prompt_form`; with
+    `new_word_first`, the completion begins a new word.
 
     Greedy and sampled decoding use `decode_retiring_rows`, which drops each row from the batch as soon as it
     is done: `model.generate` keeps computing finished rows until the batch's longest one ends, and with
@@ -219,10 +263,13 @@ class TransformerCompleter:
     """
 
     def __init__(self, model, tokenizer, cleaning: DataConfig, generation: dict[str, Any] | None = None,
-                 max_tokens_per_word: int = 4, seed: int = 0, name: str = "transformer"):
+                 max_tokens_per_word: int = 4, seed: int = 0, name: str = "transformer",
+                 prompt_form: str = "cleaned", new_word_first: bool = False):
         self.model, self.tokenizer, self.cleaning = model, tokenizer, cleaning
         self.name, self.seed, self.max_tokens_per_word = name, seed, max_tokens_per_word
+        self.prompt_form = prompt_form  # read by evaluation.complete_all
         self.generation = {k: v for k, v in (generation or {}).items() if k in GENERATION_KEYS}
+        self.word_continuing_ids = word_continuing_token_ids(tokenizer) if new_word_first else None
         tokenizer.padding_side = "left"  # generation continues from the right end of every row
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -245,15 +292,17 @@ class TransformerCompleter:
         budget = WordBudget(self.tokenizer, prompt_length, self.cleaning, budgets, self.max_tokens_per_word)
         if self.generation.get("do_sample"):
             torch.manual_seed(self.seed)  # sampling is reproducible batch by batch
-        hold = HoldStopTokens(budget, self.stop_ids, self.always_banned)
+        ours: list[LogitsProcessor] = [HoldStopTokens(budget, self.stop_ids, self.always_banned)]
+        if self.word_continuing_ids is not None:
+            ours.append(StartNewWord(prompt_length, self.word_continuing_ids))
         if self.generation.get("num_beams", 1) > 1:
             new_tokens = self.model.generate(
                 **encoded, max_new_tokens=int(budget.token_caps.max()), pad_token_id=self.tokenizer.pad_token_id,
-                logits_processor=LogitsProcessorList([hold]),
+                logits_processor=LogitsProcessorList(ours),
                 stopping_criteria=StoppingCriteriaList([BudgetReached(budget)]),
                 **{"do_sample": False, **self.generation})[:, prompt_length:]
         else:
-            new_tokens = self.decode_retiring_rows(encoded, budget, decoding_processors(self.generation, hold))
+            new_tokens = self.decode_retiring_rows(encoded, budget, decoding_processors(self.generation, ours))
         return self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
 
     def decode_retiring_rows(self, encoded, budget: WordBudget, processors: LogitsProcessorList) -> list[torch.Tensor]:
@@ -305,12 +354,31 @@ def model_size_mb(source: str, model) -> float:
     return file_size_mb(*directory.glob("*.safetensors"), *directory.glob("*.bin")) if directory.is_dir() else 0.0
 
 
-def sweep_generation(model, tokenizer, config: GPT2Config, eval_config: EvalConfig, cleaning: DataConfig,
-                     examples: list[Example]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Score every candidate generation setting on `examples` (val); return the table and the best setting."""
-    def make_completer(candidate: dict[str, Any]) -> TransformerCompleter:
-        return TransformerCompleter(model, tokenizer, cleaning, candidate, config.max_tokens_per_word, config.seed,
-                                    name=candidate["name"])
+def prompt_candidates(config: GPT2Config) -> list[dict[str, Any]]:
+    """Every prompt form with every first-token rule, as candidates for `choose_on_val`."""
+    return [{"name": f"{form}{', new word first' if rule else ''}", "prompt_form": form, "new_word_first": rule}
+            for form in config.prompt_forms for rule in config.new_word_first]
 
-    return choose_on_val(make_completer, config.candidates, examples, eval_config, config.batch_size, cleaning,
-                         config.select_by)
+
+def make_completer(model, tokenizer, cleaning: DataConfig, config: GPT2Config,
+                   setting: dict[str, Any]) -> TransformerCompleter:
+    """The completer for one setting: a generation candidate, with or without a prompt candidate's keys."""
+    return TransformerCompleter(model, tokenizer, cleaning, setting, config.max_tokens_per_word, config.seed,
+                                name=setting["name"], prompt_form=setting.get("prompt_form", "cleaned"),
+                                new_word_first=setting.get("new_word_first", False))
+
+
+def sweep_settings(model, tokenizer, config: GPT2Config, eval_config: EvalConfig, cleaning: DataConfig,
+                   examples: list[Example]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Choose on `examples` (val), one axis after the other: first the prompt setting (form x first-token rule)
+    with the first generation candidate, the cheapest, then the generation setting with that prompt setting.
+    Returns both tables and the chosen setting (the generation candidate with the prompt keys)."""
+    first = config.candidates[0]
+    prompt_table, prompt = choose_on_val(
+        lambda c: make_completer(model, tokenizer, cleaning, config, {**first, **c}), prompt_candidates(config),
+        examples, eval_config, config.batch_size, cleaning, config.select_by)
+    prompt_keys = {key: prompt[key] for key in PROMPT_KEYS}
+    generation_table, generation = choose_on_val(
+        lambda c: make_completer(model, tokenizer, cleaning, config, {**c, **prompt_keys}), config.candidates,
+        examples, eval_config, config.batch_size, cleaning, config.select_by)
+    return prompt_table, generation_table, {**generation, **prompt_keys}

@@ -7,6 +7,7 @@ completion scoring 0. Means come with seeded bootstrap confidence intervals.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import time
@@ -23,15 +24,16 @@ from torch.utils.data import DataLoader
 
 from text_autocomplete.data_utils import (
     DataConfig,
+    clean_and_keep,
     clean_text,
-    clean_texts,
+    raw_prompt,
+    read_pairs,
     read_raw_texts,
-    read_texts,
     report_bad_rows,
     seeded_sample,
 )
 from text_autocomplete.errors import UserError
-from text_autocomplete.paths import TEST_CSV, results_file
+from text_autocomplete.paths import TEST_CSV, examples_file, scores_file
 from text_autocomplete.progress import progress
 from text_autocomplete.records import save_record
 
@@ -43,6 +45,10 @@ MIN_WORDS = 4
 # its three first next-word guesses; time_ms: milliseconds per text when texts come one at a time (what a
 # keyboard waits).
 METRIC_KEYS = ("rouge1", "rouge2", "rougeL", "top1", "top3", "size_mb", "time_ms")
+# What each model's per-text scores file holds (results/<key>_scores.csv), for paired comparisons on the same texts.
+PER_TEXT_KEYS = (*ROUGE_TYPES, "top1")
+# How a prompt reaches a model: the cleaned words (what the LSTM learnt from), or the same words as typed.
+PROMPT_FORMS = ("cleaned", "raw")
 
 
 @dataclass
@@ -60,19 +66,31 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class Example:
-    """One text cut into the prompt the model reads and the target it should produce."""
+    """One text cut into the prompt the model reads and the target it should produce; `raw_prompt` holds the same
+    prompt words as typed (casing and punctuation kept), empty where they could not be cut apart."""
 
     prompt: str
     target: str
+    raw_prompt: str = ""
 
     @property
     def budget(self) -> int:
         """How many words the model is asked for: as many as the target has."""
         return len(self.target.split())
 
+    @property
+    def text_id(self) -> str:
+        """Names the text in per-text score files, so that pairing two models' scores can be checked."""
+        return hashlib.sha1(f"{self.prompt}\t{self.target}".encode()).hexdigest()[:12]
+
+    def prompt_as(self, form: str) -> str:
+        """The prompt in `form` (PROMPT_FORMS); the raw form falls back to the cleaned one where it is missing."""
+        return (self.raw_prompt or self.prompt) if form == "raw" else self.prompt
+
 
 class Completer(Protocol):
-    """Anything that finishes prompts: `complete` returns one completion per prompt, `budgets[i]` words long."""
+    """Anything that finishes prompts: `complete` returns one completion per prompt, `budgets[i]` words long.
+    A completer may say, in `prompt_form`, which of PROMPT_FORMS it reads; without it, the cleaned one."""
 
     name: str
 
@@ -88,11 +106,25 @@ def split_prompt_target(text: str) -> Example | None:
     return Example(" ".join(words[:cut]), " ".join(words[cut:]))
 
 
-def make_examples(texts: Sequence[str]) -> list[Example]:
-    return [ex for ex in map(split_prompt_target, texts) if ex is not None]
+def make_examples(texts: Sequence[str], raws: Sequence[str] | None = None,
+                  cleaning: DataConfig | None = None) -> list[Example]:
+    """Examples of the texts of at least 4 words; given each text's raw form and the cleaning, with raw prompts."""
+    examples = []
+    for i, text in enumerate(texts):
+        example = split_prompt_target(text)
+        if example is not None and raws is not None and cleaning is not None:
+            typed = raw_prompt(raws[i], len(example.prompt.split()), cleaning)
+            example = Example(example.prompt, example.target, typed or "")
+        if example is not None:
+            examples.append(example)
+    return examples
 
 
-def select_texts(texts: list[str], config: EvalConfig) -> list[str]:
+def prompt_form(completer: Completer) -> str:
+    return getattr(completer, "prompt_form", "cleaned")
+
+
+def select_texts(texts: list, config: EvalConfig) -> list:
     """The texts every model is scored on: a seeded sample, so that all stages agree on it."""
     return seeded_sample(texts, config.max_texts, config.seed)
 
@@ -133,10 +165,26 @@ def bootstrap_ci(values: np.ndarray, n_samples: int = 1000, confidence: float = 
     return (float(low), float(high))
 
 
+def paired_difference(a: np.ndarray, b: np.ndarray, n_samples: int = 1000, confidence: float = 0.95,
+                      seed: int = 0) -> tuple[float, tuple[float, float]]:
+    """Mean of the per-text differences a - b and its seeded bootstrap interval: the texts are resampled once for
+    both models (a paired bootstrap), so what two models share about a text's difficulty cancels out."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired scores need the same texts: {a.shape} against {b.shape}")
+    differences = a - b
+    return float(differences.mean()) if len(differences) else 0.0, bootstrap_ci(differences, n_samples, confidence, seed)
+
+
+def first_word_hits(targets: Sequence[str], candidates: Sequence[Sequence[str]], k: int) -> np.ndarray:
+    """Per text, 1 when its first target word is among the first `k` candidate next words, else 0."""
+    return np.array([t.split()[0] in list(c)[:k] for t, c in zip(targets, candidates)], dtype=float)
+
+
 def first_word_accuracy(targets: Sequence[str], candidates: Sequence[Sequence[str]], k: int) -> float:
     """Share of texts whose first target word is among the first `k` candidate next words."""
-    hits = [t.split()[0] in list(c)[:k] for t, c in zip(targets, candidates)]
-    return float(np.mean(hits)) if hits else 0.0
+    hits = first_word_hits(targets, candidates, k)
+    return float(hits.mean()) if len(hits) else 0.0
 
 
 @dataclass
@@ -144,7 +192,14 @@ class EvalResult:
     metrics: dict[str, Any]
     examples: list[Example]
     completions: list[str]
-    scores: dict[str, np.ndarray]
+    scores: dict[str, np.ndarray]  # per text: ROUGE_TYPES and top1 (0 or 1)
+
+    def score_table(self) -> pd.DataFrame:
+        """Per-text scores (PER_TEXT_KEYS) by text id, in the examples' order."""
+        table = pd.DataFrame({"text_id": [ex.text_id for ex in self.examples]})
+        for key in PER_TEXT_KEYS:
+            table[key] = np.round(self.scores[key], 6)
+        return table
 
     def example_rows(self, n: int, seed: int) -> list[dict[str, str]]:
         """`n` rows picked by a seeded rule (never by hand), in test order."""
@@ -163,12 +218,13 @@ def complete_all(completer: Completer, examples: list[Example], batch_size: int,
     else the word count.
     """
     length = getattr(completer, "prompt_length", lambda prompt: len(prompt.split()))
-    order = sorted(range(len(examples)), key=lambda i: length(examples[i].prompt))
+    prompts = [ex.prompt_as(prompt_form(completer)) for ex in examples]
+    order = sorted(range(len(examples)), key=lambda i: length(prompts[i]))
     loader = DataLoader(order, batch_size=batch_size, shuffle=False, collate_fn=list)
     completions: list[str] = [""] * len(examples)
     with progress(desc=desc or completer.name, total=len(examples)) as bar:
         for batch in loader:
-            outputs = completer.complete([examples[i].prompt for i in batch], [examples[i].budget for i in batch])
+            outputs = completer.complete([prompts[i] for i in batch], [examples[i].budget for i in batch])
             for i, text in zip(batch, outputs):
                 completions[i] = text
             bar.update(len(batch))
@@ -190,6 +246,7 @@ def evaluate(completer: Completer, examples: list[Example], config: EvalConfig, 
     completions = [truncate_words(c, ex.budget) for c, ex in zip(cleaned, examples)]
     targets = [ex.target for ex in examples]
     scores = rouge_f1(targets, completions, config.use_stemmer)
+    scores["top1"] = first_word_hits(targets, [c.split()[:1] for c in completions], 1)
     metrics: dict[str, Any] = {}
     for kind in ROUGE_TYPES:
         metrics[kind] = round(float(scores[kind].mean()), 5)
@@ -198,7 +255,7 @@ def evaluate(completer: Completer, examples: list[Example], config: EvalConfig, 
             metrics[f"{kind}_ci"] = [round(low, 5), round(high, 5)]
     metrics["n_texts"] = len(examples)
     metrics["empty_completions"] = sum(1 for c in completions if not c)
-    metrics["top1"] = round(first_word_accuracy(targets, [c.split()[:1] for c in completions], 1), 5)
+    metrics["top1"] = round(float(scores["top1"].mean()) if len(examples) else 0.0, 5)
     if next_word_candidates is not None:
         metrics["top3"] = round(first_word_accuracy(targets, next_word_candidates, 3), 5)
     metrics["ms_per_text_batched"] = round(1000 * seconds / max(len(examples), 1), 3)
@@ -227,10 +284,11 @@ def time_batch_of_one(completer: Completer, examples: list[Example], n: int) -> 
     subset = examples[:n]
     if not subset:
         return 0.0
-    completer.complete([subset[0].prompt], [subset[0].budget])  # warm-up: first call pays for allocation
+    form = prompt_form(completer)
+    completer.complete([subset[0].prompt_as(form)], [subset[0].budget])  # warm-up: first call pays for allocation
     start = time.perf_counter()
     for ex in progress(subset, desc=f"{completer.name}, one text at a time"):
-        completer.complete([ex.prompt], [ex.budget])
+        completer.complete([ex.prompt_as(form)], [ex.budget])
     return round(1000 * (time.perf_counter() - start) / len(subset), 3)
 
 
@@ -250,19 +308,32 @@ class MostFrequentWords:
 
 # --------------------------------------------------------------------------- what the eval stages share
 def load_eval_texts(path: Path | None, cleaning: DataConfig, config: EvalConfig,
-                    default: Path | str = TEST_CSV) -> list[str]:
-    """The texts to score: the (already clean) test split, or any raw file cleaned the same way."""
+                    default: Path | str = TEST_CSV) -> tuple[list[str], list[str]]:
+    """The texts to score and their raw forms: the (already clean) test split, or any raw file cleaned the same
+    way; `make_examples(*load_eval_texts(...), cleaning)` cuts them into examples."""
     if path is None:
-        texts = read_texts(default)
+        pairs = read_pairs(default)
     else:
         raw = read_raw_texts(Path(path), cleaning.text_column)
         report_bad_rows(raw.bad_rows)
-        texts, _ = clean_texts(raw.texts, cleaning)
-    return select_texts(texts, config)
+        pairs, _ = clean_and_keep(raw.texts, cleaning)
+    chosen = select_texts(pairs, config)
+    return [text for text, _ in chosen], [raw for _, raw in chosen]
+
+
+def load_examples(path: Path | None, cleaning: DataConfig, config: EvalConfig,
+                  default: Path | str = TEST_CSV) -> list[Example]:
+    """`load_eval_texts` cut into examples, with raw prompts."""
+    return make_examples(*load_eval_texts(path, cleaning, config, default), cleaning)
 
 
 def file_size_mb(*paths: Path) -> float:
     return round(sum(Path(p).stat().st_size for p in paths if Path(p).is_file()) / 1e6, 3)
+
+
+def weights_in_memory_mb(model) -> float:
+    """Bytes of a torch model's parameters as loaded (a GGUF file's 4-bit weights are dequantized to fp32)."""
+    return round(sum(p.numel() * p.element_size() for p in model.parameters()) / 1e6, 1)
 
 
 def machine_description() -> str:
@@ -282,8 +353,9 @@ def machine_description() -> str:
 
 def write_eval_outputs(result: EvalResult, info: dict[str, Any], name: str, root: Path | str,
                        config: EvalConfig) -> None:
-    """A model's run under `root`: its metrics (METRIC_KEYS), its results (all else, with the machine) and an
-    examples CSV."""
+    """A model's run under `root`: its metrics (METRIC_KEYS), its results (all else, with the machine), an
+    examples CSV and its per-text scores."""
     save_record({**result.metrics, **info, "machine": machine_description()}, METRIC_KEYS, name, root)
     rows = result.example_rows(config.examples, config.seed)
-    pd.DataFrame(rows).to_csv(results_file(f"{name}_examples", root, ".csv"), index=False)
+    pd.DataFrame(rows).to_csv(examples_file(name, root), index=False)
+    result.score_table().to_csv(scores_file(name, root), index=False)

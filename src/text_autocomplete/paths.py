@@ -26,6 +26,16 @@ def results_file(name: str, root: Path | str = ".", suffix: str = ".json") -> Pa
     return Path(root) / RESULTS_DIR / f"{name}{suffix}"
 
 
+def examples_file(name: str, root: Path | str = ".") -> Path:
+    """Run `name`'s completions of a seeded sample of texts, for people to read."""
+    return results_file(f"{name}_examples", root, ".csv")
+
+
+def scores_file(name: str, root: Path | str = ".") -> Path:
+    """Run `name`'s score on every text, for paired comparisons."""
+    return results_file(f"{name}_scores", root, ".csv")
+
+
 # prepare, split
 PROCESSED_CSV = "data/dataset_processed.csv"
 TRAIN_CSV, VAL_CSV, TEST_CSV = "data/train.csv", "data/val.csv", "data/test.csv"
@@ -44,12 +54,16 @@ TRAIN_RUN = "train"  # metrics/train.yml (the best epoch's val figures), results
 MOBILE_DIR = "models/mobile"
 INT8_MODEL = "models/mobile/lstm_int8.pt"
 TORCHSCRIPT_STEP = "models/mobile/lstm_int8_step.ts"
-# Each model's run is named by its key: metrics/<key>.yml, results/<key>.json, results/<key>_examples.csv.
+# Each model's run is named by its key: metrics/<key>.yml, results/<key>.json, results/<key>_examples.csv,
+# results/<key>_scores.csv.
 LSTM, LSTM_INT8, BASELINE, GPT2 = "lstm", "lstm_int8", "baseline", "gpt2"
 LSTM_DECODING_SWEEP = "lstm_decoding_sweep"  # results/<name>.csv: the candidates scored on val
+GPT2_PROMPT_SWEEP = "gpt2_prompt_sweep"
 GPT2_GENERATION_SWEEP = "gpt2_generation_sweep"
 
 # report
+# A paired comparison of two models (a minus b) is named "<a>-<b>": metrics/<a>-<b>.yml, results/<a>-<b>.json.
+PAIRS = ((LSTM, GPT2), (LSTM, BASELINE), (GPT2, BASELINE), (LSTM_INT8, LSTM))
 PLOTS_DIR = "plots"
 MODEL_COMPARISON = "results/model_comparison.csv"  # ROUGE with intervals per model, for `dvc plots`
 REPORT = "reports/report.md"

@@ -13,36 +13,42 @@ from typing import Any
 
 import pandas as pd
 
+from text_autocomplete.comparison import LABELS, METRIC_NAMES, Difference, read_comparison
 from text_autocomplete.errors import UserError
+from text_autocomplete.evaluation import ROUGE_TYPES as ROUGE
 from text_autocomplete.paths import (
     BASELINE,
     DATA_COUNTS,
     GPT2,
     GPT2_GENERATION_SWEEP,
+    GPT2_PROMPT_SWEEP,
     LSTM,
     LSTM_DECODING_SWEEP,
     LSTM_INT8,
     MODEL_COMPARISON,
+    PAIRS,
     PLOTS_DIR,
     SPLIT_SIZES,
     TRAIN_LIVE_DIR,
     TRAIN_RUN,
+    examples_file,
     results_file,
 )
 from text_autocomplete.records import read_record
 
-MODELS = {LSTM: "LSTM", GPT2: "transformer", BASELINE: "baseline"}
-ROUGE = ("rouge1", "rouge2", "rougeL")
+MODELS = {key: LABELS[key] for key in (LSTM, GPT2, BASELINE)}  # the headline table's rows
+LIGHT, HEAVY = LSTM, GPT2  # the two candidates to ship
+# Between these markers the report holds its summary; the README holds the same block (tests/test_readme.py).
+SUMMARY_START, SUMMARY_END = "<!-- summary: made by the report stage -->", "<!-- end of summary -->"
 
 
 @dataclass
 class ReportConfig:
     """The ``report`` section of params.yaml: the decision rule and the examples shown."""
 
-    primary_metric: str
-    min_size_ratio: float  # the LSTM must be this many times smaller ...
-    min_speed_ratio: float  # ... and this many times faster at batch 1 to win a tie
-    max_model_mb: float  # what a mobile app can ship
+    primary_metric: str  # the paired difference on it decides between models that fit the budgets
+    max_model_mb: float  # budget: the model file a mobile app can ship
+    max_latency_ms: float  # budget: ms per completion at batch 1
     examples: int
 
     def __post_init__(self) -> None:
@@ -60,42 +66,103 @@ def load_metrics(root: Path) -> dict[str, dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- the decision
-def recommend(metrics: dict[str, dict[str, Any]], config: ReportConfig) -> tuple[str, str]:
-    """(model to ship, the reason), by the rule stated in the report."""
-    m = config.primary_metric
-    lstm, gpt2 = metrics["lstm"], metrics["gpt2"]
-    size_ratio = gpt2["size_mb"] / max(lstm["size_mb"], 1e-9)
-    speed_ratio = gpt2["time_ms"] / max(lstm["time_ms"], 1e-9)
-    if lstm[f"{m}_ci"][0] > gpt2[f"{m}_ci"][1]:
-        return "LSTM", (f"the LSTM's {m} is higher than the transformer's beyond both confidence intervals "
-                        f"({fmt(lstm[m])} vs {fmt(gpt2[m])}), and it is {size_ratio:.0f}x smaller "
-                        f"and {speed_ratio:.0f}x faster")
-    if gpt2[f"{m}_ci"][0] > lstm[f"{m}_ci"][1]:
-        if gpt2["size_mb"] > config.max_model_mb:
-            return "LSTM", (f"the transformer's {m} is higher ({fmt(gpt2[m])} vs {fmt(lstm[m])}), but at "
-                            f"{gpt2['size_mb']:.0f} MB it exceeds the {config.max_model_mb:.0f} MB mobile budget; "
-                            f"the LSTM fits it and the quality gap is the price")
-        return "transformer", (f"the transformer's {m} is higher beyond both confidence intervals "
-                               f"({fmt(gpt2[m])} vs {fmt(lstm[m])}) and it fits the mobile budget")
-    if size_ratio >= config.min_size_ratio and speed_ratio >= config.min_speed_ratio:
-        return "LSTM", (f"the {m} difference is inside the confidence intervals ({fmt(lstm[m])} vs {fmt(gpt2[m])}) "
-                        f"and the LSTM is {size_ratio:.0f}x smaller and {speed_ratio:.0f}x faster")
-    return "transformer", (f"the {m} difference is inside the confidence intervals and the LSTM is not "
-                           f"{config.min_size_ratio:.0f}x smaller and {config.min_speed_ratio:.0f}x faster")
+@dataclass(frozen=True)
+class Decision:
+    choice: str | None  # the model key to ship; None when no model fits the budgets
+    reason: str
+
+
+def rule_text(config: ReportConfig) -> str:
+    """The rule `recommend` applies, in words (the report prints it beside the decision)."""
+    return (f"a model can ship only if it fits both budgets: a model file of at most {config.max_model_mb:g} MB and "
+            f"at most {config.max_latency_ms:g} ms per completion at batch 1. Among the models that fit, quality "
+            f"decides: the one better on {METRIC_NAMES[config.primary_metric]} by the paired 95% interval (it "
+            f"excludes 0) ships; with no measurable difference, the smaller model file ships. When no model fits, "
+            f"none is recommended")
+
+
+def over_budget(record: dict[str, Any], config: ReportConfig) -> list[str]:
+    """How `record` breaks the budgets, in words (empty when it fits)."""
+    problems = []
+    if record["size_mb"] > config.max_model_mb:
+        problems.append(f"its {record['size_mb']:.1f} MB file exceeds {config.max_model_mb:g} MB")
+    if record["time_ms"] > config.max_latency_ms:
+        problems.append(f"its {record['time_ms']:.1f} ms per completion exceeds {config.max_latency_ms:g} ms")
+    return problems
+
+
+def recommend(records: dict[str, dict[str, Any]], difference: Difference, config: ReportConfig) -> Decision:
+    """Ship `difference.a` or `difference.b` (their records by key) by `rule_text`; `difference` is on the
+    primary metric."""
+    pair = (difference.a, difference.b)
+    problems = {key: over_budget(records[key], config) for key in pair}
+    fitting = [key for key in pair if not problems[key]]
+    quality = difference.sentence()
+
+    def broken(key: str) -> str:
+        return f"the {LABELS[key]} does not fit ({' and '.join(problems[key])})"
+
+    if not fitting:
+        return Decision(None, f"{broken(pair[0])}; {broken(pair[1])}. On quality, {quality}")
+    better = difference.winner
+    if better in fitting:
+        return Decision(better, f"{quality}, and it fits the budgets")
+    if better is not None:
+        other = fitting[0]
+        return Decision(other, f"{quality}, but {broken(better)}; the {LABELS[other]} fits them, and the quality "
+                               f"gap is the price")
+    if len(fitting) == 1:
+        other = next(key for key in pair if key != fitting[0])
+        return Decision(fitting[0], f"{quality}; {broken(other)}, the {LABELS[fitting[0]]} fits them")
+    smaller = min(pair, key=lambda key: records[key]["size_mb"])
+    larger = next(key for key in pair if key != smaller)
+    return Decision(smaller, f"{quality}; both fit the budgets and the {LABELS[smaller]}'s file is the smaller "
+                             f"({records[smaller]['size_mb']:.1f} MB against {records[larger]['size_mb']:.1f} MB)")
+
+
+def recommendation(records: dict[str, dict[str, Any]], difference: Difference, config: ReportConfig) -> str:
+    decision = recommend(records, difference, config)
+    verdict = f"ship the {LABELS[decision.choice]}" if decision.choice else "no model fits the budgets"
+    return f"**Recommendation: {verdict}.** The rule: {rule_text(config)}. Here {decision.reason}."
+
+
+def costs_sentence(light: dict[str, Any], heavy: dict[str, Any]) -> str:
+    """Size and speed side by side, each measured in its own setup (stated in the table), never mixed."""
+    cheapest = ("" if heavy["first_candidate"] == heavy["generation"]["name"] else
+                f"; with its first (cheapest) generation candidate, {heavy['first_candidate']}, the {LABELS[HEAVY]} "
+                f"takes {heavy['time_ms_first_candidate']:.2f} ms")
+    return (f"Costs, each model as measured in the setup stated in the table: the {LABELS[LIGHT]}'s files are "
+            f"{heavy['size_mb'] / max(light['size_mb'], 1e-9):.0f}x smaller than the {LABELS[HEAVY]}'s file "
+            f"({light['size_mb']:.1f} MB against {heavy['size_mb']:.1f} MB; in memory {light['weights_in_memory_mb']:,.1f} "
+            f"MB against {heavy['weights_in_memory_mb']:,.1f} MB), and at batch 1 it completes a text "
+            f"{heavy['time_ms'] / max(light['time_ms'], 1e-9):.0f}x faster with the decodings chosen on val "
+            f"({light['time_ms']:.2f} ms, {light['decoding']['name']}, against {heavy['time_ms']:.2f} ms, "
+            f"{heavy['generation']['name']}){cheapest}.")
 
 
 # --------------------------------------------------------------------------- tables
 def headline_table(metrics: dict[str, dict[str, Any]]) -> str:
     lines = ["| model | ROUGE-1 [95% CI] | ROUGE-2 [95% CI] | ROUGE-L [95% CI] | next-word top-1 | parameters "
-             "| size MB | ms/text batch 1 | ms/text batched | texts |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| size MB | ms/text batch 1 | ms/text batched | texts | measured setup |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for key, label in MODELS.items():
         r = metrics[key]
         cells = [f"{fmt(r[k])} [{fmt(r[k + '_ci'][0])}, {fmt(r[k + '_ci'][1])}]" for k in ROUGE]
         name = f"{label}: {r['model']}"
         lines.append(f"| {name} | {' | '.join(cells)} | {fmt(r['top1'])} | {r['parameters']:,} "
                      f"| {r['size_mb']:.1f} | {r['time_ms']:.2f} | {r['ms_per_text_batched']:.2f} "
-                     f"| {r['n_texts']} |")
+                     f"| {r['n_texts']} | {r['setup']} |")
+    return "\n".join(lines)
+
+
+def paired_table(comparisons: list[list[Difference]]) -> str:
+    """One row per pair: the mean per-text difference a - b and its paired 95% interval, per metric."""
+    lines = ["| a - b, on the same texts | " + " | ".join(METRIC_NAMES.values()) + " |",
+             "|---|" + "---|" * len(METRIC_NAMES)]
+    for differences in comparisons:
+        first = differences[0]
+        cells = [f"{d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}]" for d in differences]
+        lines.append(f"| {LABELS[first.a]} - {LABELS[first.b]} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -133,7 +200,7 @@ def side_by_side(root: Path, n: int) -> pd.DataFrame:
     """Rows both eval stages picked by the same seeded rule on the same texts, joined by prompt."""
     table = None
     for key, label in MODELS.items():
-        frame = pd.read_csv(results_file(f"{key}_examples", root, ".csv"), keep_default_na=False)
+        frame = pd.read_csv(examples_file(key, root), keep_default_na=False)
         frame = frame[["prompt", "target", "completion"]].rename(columns={"completion": label})
         table = frame if table is None else table.merge(frame, on=["prompt", "target"], how="inner")
     return table.head(n)
@@ -233,9 +300,29 @@ def plot_sweep(table: pd.DataFrame, label_column: str, metric: str, title: str, 
 
 
 # --------------------------------------------------------------------------- the report
+def summary(root: Path, config: ReportConfig) -> str:
+    """The results in brief, read from the committed files alone: the decision, the headline table, the paired
+    differences and the costs. The report opens with it and the README holds the same block."""
+    metrics = load_metrics(root)
+    comparisons = [read_comparison(a, b, root) for a, b in PAIRS]
+    primary = next(d for d in read_comparison(LIGHT, HEAVY, root) if d.metric == config.primary_metric)
+    light_vs_heavy = next(c for c in comparisons if (c[0].a, c[0].b) == (LIGHT, HEAVY))
+    return "\n\n".join([
+        SUMMARY_START,
+        recommendation(metrics, primary, config),
+        headline_table(metrics),
+        f"Paired differences on the same {metrics[LIGHT]['n_texts']:,} test texts (mean of per-text a - b, 95% "
+        f"paired bootstrap interval; an interval that holds 0 is no measurable difference):",
+        paired_table(comparisons),
+        "In words: " + "; ".join(d.sentence() for d in light_vs_heavy) + ".",
+        costs_sentence(metrics[LIGHT], metrics[HEAVY]),
+        SUMMARY_END,
+    ])
+
+
 def build_report(root: Path, config: ReportConfig, lstm_sweep: Path | None = None) -> str:
-    """Read the runs under the project folder `root`, draw the figures into its plots/, write the model
-    comparison for `dvc plots`, and return the report's Markdown."""
+    """Read the runs under the project folder `root` (with the paired comparisons already written), draw the
+    figures into its plots/, write the model comparison for `dvc plots`, and return the report's Markdown."""
     root = Path(root)
     plots_dir = root / PLOTS_DIR
     plots_dir.mkdir(parents=True, exist_ok=True)
@@ -245,7 +332,7 @@ def build_report(root: Path, config: ReportConfig, lstm_sweep: Path | None = Non
     training = read_record(TRAIN_RUN, root)
     history = read_training_history(root / TRAIN_LIVE_DIR)
     gpt2_sweep = pd.read_csv(results_file(GPT2_GENERATION_SWEEP, root, ".csv"))
-    choice, reason = recommend(metrics, config)
+    prompt_sweep = pd.read_csv(results_file(GPT2_PROMPT_SWEEP, root, ".csv"))
     m = config.primary_metric
 
     comparison_table(metrics).to_csv(root / MODEL_COMPARISON, index=False)
@@ -254,30 +341,30 @@ def build_report(root: Path, config: ReportConfig, lstm_sweep: Path | None = Non
     plot_quality_vs_cost(metrics, m, plots_dir / "quality_vs_cost.png")
     plot_sweep(gpt2_sweep, "name", m, "Transformer generation settings on val",
                plots_dir / "gpt2_generation_sweep.png")
+    gpt2 = metrics[GPT2]
     sections = [
         "# Tweet autocomplete: LSTM against a pretrained transformer",
-        f"**Recommendation: ship the {choice}.** Rule ({m}, the primary metric): if one model's {m} is higher "
-        f"beyond both 95% confidence intervals, it wins, unless it is the transformer and exceeds the "
-        f"{config.max_model_mb:.0f} MB mobile budget; if the intervals overlap, the LSTM wins when it is at least "
-        f"{config.min_size_ratio:.0f}x smaller and {config.min_speed_ratio:.0f}x faster at batch 1. "
-        f"Here {reason}.",
+        summary(root, config),
         "## Setup",
         f"- Data: `{data['raw']}` ({data['layout']} layout): {data['read']:,} tweets read, {data['kept']:,} kept "
         f"after cleaning (dropped: {_drop_counts(data)}); "
         f"split train {split['train']:,} / val {split['val']:,} / test {split['test']:,}.",
         f"- Protocol: each test text of at least 4 words is cut after its first 3/4 of words; every model must "
-        f"produce exactly as many words as the rest holds; rouge-score F1 without stemming, an empty completion "
-        f"scores 0; {metrics['lstm']['n_texts']:,} texts, the same for every model; 95% bootstrap intervals.",
-        f"- LSTM: {metrics['lstm']['model']}, {training['parameters']:,} parameters, vocabulary "
+        f"produce exactly as many words as the rest holds; its completion is cleaned like the corpus and cut to "
+        f"that many words; rouge-score F1 without stemming, an empty completion scores 0; "
+        f"{metrics[LSTM]['n_texts']:,} texts, the same for every model; 95% bootstrap intervals per model, and "
+        f"paired ones for differences.",
+        f"- LSTM: {metrics[LSTM]['model']}, {training['parameters']:,} parameters, vocabulary "
         f"{training['vocab_size']:,}, best epoch {training['best_epoch']} of {training['epochs_run']} "
-        f"({training['train_seconds']:.0f} s of training); decoding `{metrics['lstm']['decoding']}` chosen on val.",
-        f"- Transformer: `{metrics['gpt2']['model']}` with generation settings `{metrics['gpt2']['generation']}` "
-        f"chosen on val.",
-        f"- Machine: {metrics['lstm'].get('machine', 'not recorded')}.",
+        f"({training['train_seconds']:.0f} s of training); decoding `{metrics[LSTM]['decoding']}` chosen on val.",
+        f"- Transformer: `{gpt2['model']}` with the setting `{gpt2['generation']}` chosen on val: "
+        f"{_prompt_reading(gpt2)}.",
+        f"- Machine: {metrics[LSTM].get('machine', 'not recorded')}.",
         "## Results on the test texts",
-        headline_table(metrics),
         "![ROUGE with confidence intervals](../plots/rouge_ci.png)",
         "![Quality against size and latency](../plots/quality_vs_cost.png)",
+        "All paired comparisons:",
+        "\n".join(f"- {d.sentence()}." for a, b in PAIRS for d in read_comparison(a, b, root)),
         "## Training",
         markdown_table(history.reset_index()[["epoch", "train_loss", "val_loss", "val_perplexity", "val_rouge1",
                                               "val_rouge2", "val_rougeL"]]),
@@ -290,13 +377,30 @@ def build_report(root: Path, config: ReportConfig, lstm_sweep: Path | None = Non
                      markdown_table(sweep)]
     sections += [f"LSTM decoding settings on val (chosen by {m}):",
                  markdown_table(pd.read_csv(results_file(LSTM_DECODING_SWEEP, root, ".csv"))),
-                 "Transformer generation settings on val:", markdown_table(gpt2_sweep),
+                 f"How the transformer reads the prompt, on val with its first generation candidate (chosen by {m}): "
+                 f"the cleaned words or the words as typed, and whether the first new token must begin a new word:",
+                 markdown_table(prompt_sweep),
+                 f"Transformer generation settings on val, with the prompt setting chosen above (chosen by {m}):",
+                 markdown_table(gpt2_sweep),
                  "![Generation sweep](../plots/gpt2_generation_sweep.png)",
                  "## For the phone",
                  mobile_table(metrics[LSTM], read_record(LSTM_INT8, root)),
                  f"## Examples (the first {config.examples} of a seeded sample of test texts)",
                  markdown_table(side_by_side(root, config.examples))]
     return "\n\n".join(sections) + "\n"
+
+
+def _prompt_reading(record: dict[str, Any]) -> str:
+    """How the transformer's prompts reached it on test, in words."""
+    setting = record["generation"]
+    if setting["prompt_form"] == "raw":
+        form = (f"it read the prompt words as typed ({record['raw_prompts_missing']} of {record['n_texts']:,} test "
+                f"prompts could not be cut apart as typed and went cleaned)")
+    else:
+        form = "it read the cleaned prompt words, as the LSTM does"
+    rule = ("its first new token had to begin a new word" if setting["new_word_first"]
+            else "its first new token could continue the prompt's last word")
+    return f"{form}; {rule}"
 
 
 def _drop_counts(data: dict[str, Any]) -> str:
