@@ -1,5 +1,5 @@
 """The Kneser-Ney n-gram model on val, by order, over the committed LSTM's vocabulary, and its linear mixture
-with the LSTM (a step towards issue 13; the pipeline does not use the n-gram model yet).
+with the LSTM (a step towards issue 13; the pipeline scores the n-gram model alone, not yet the mixture).
 
     python benchmarks/ngram_val.py        # needs data/ and models/lstm from `dvc repro`; about 2 minutes
 

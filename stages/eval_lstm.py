@@ -1,4 +1,5 @@
-"""Stage `eval_lstm`: choose the LSTM's decoding on val, then score it and the most-frequent-words baseline on test."""
+"""Stage `eval_lstm`: choose the LSTM's decoding on val, then score it, its int8 phone model, the Kneser-Ney n-gram
+model saved beside it and the most-frequent-words baseline on test."""
 from text_autocomplete.autocomplete import Autocompleter, make_midword_examples, midword_metrics
 from text_autocomplete.data_utils import DataConfig, read_texts
 from text_autocomplete.eval_lstm import LSTMCompleter, LSTMEvalConfig, next_word_candidates
@@ -17,6 +18,7 @@ from text_autocomplete.evaluation import (
 )
 from text_autocomplete.lstm_model import save_model
 from text_autocomplete.mobile import export_torchscript, quantize_int8
+from text_autocomplete.ngram import KneserNey, NgramCompleter
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import (
     BASELINE,
@@ -26,6 +28,8 @@ from text_autocomplete.paths import (
     LSTM_DIR,
     LSTM_INT8,
     MODEL_FILE,
+    NGRAM,
+    NGRAM_FILE,
     TOKENIZER_FILE,
     TORCHSCRIPT_STEP,
     TRAIN_CSV,
@@ -81,6 +85,18 @@ def main() -> None:
         "torchscript_size_mb": file_size_mb(TORCHSCRIPT_STEP),
         "time_ms": time_batch_of_one(int8, examples, config.latency_texts)}, LSTM_INT8, args.out, config)
     print(f"LSTM int8: {result.metrics}")
+
+    ngram_file = f"{LSTM_DIR}/{NGRAM_FILE}"
+    ngram = NgramCompleter(KneserNey.load(ngram_file), lstm.tokenizer)
+    result = evaluate(ngram, examples, config, batch_size, cleaning, next_word_candidates(ngram, examples, k=3),
+                      desc="test, n-gram")
+    write_eval_outputs(result, {
+        "model": f"Kneser-Ney {ngram.model.order}-gram ({ngram_file})",
+        "parameters": sum(map(len, ngram.model.ngram_counts)),  # the n-grams it stores, each with a count
+        "setup": f"greedy on cleaned prompts; {NGRAM_FILE} + {TOKENIZER_FILE}",
+        "size_mb": file_size_mb(ngram_file, f"{LSTM_DIR}/{TOKENIZER_FILE}"),
+        "time_ms": time_batch_of_one(ngram, examples, config.latency_texts)}, NGRAM, args.out, config)
+    print(f"n-gram: {result.metrics}")
 
     baseline = MostFrequentWords(read_texts(TRAIN_CSV))
     result = evaluate(baseline, examples, config, batch_size, next_word_candidates=[baseline.words[:3]] * len(examples),

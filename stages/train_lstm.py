@@ -1,27 +1,35 @@
-"""Stage `train_lstm`: data/train.csv + data/val.csv -> models/lstm/ (model.pt, tokenizer.json), dvclive logs,
-metrics/train.yml and results/train.json."""
+"""Stage `train_lstm`: data/train.csv + data/val.csv -> models/lstm/ (model.pt, tokenizer.json, ngram.npz),
+dvclive logs, metrics/train.yml, results/train.json and results/ngram_orders.csv."""
+from pathlib import Path
+
 from dvclive import Live
 
 from text_autocomplete.data_utils import DataConfig, read_texts
 from text_autocomplete.evaluation import EvalConfig
 from text_autocomplete.lstm_model import LSTMConfig
 from text_autocomplete.lstm_train import TRAIN_METRIC_KEYS, TokenizerConfig, TrainConfig, Trainer
+from text_autocomplete.ngram import NgramConfig, fit_best_order
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import (
     CHECKPOINT,
     LSTM_DIR,
+    NGRAM_FILE,
+    NGRAM_ORDERS,
+    TOKENIZER_FILE,
     TRAIN_CSV,
     TRAIN_LIVE_DIR,
     TRAIN_RUN,
     VAL_CSV,
 )
 from text_autocomplete.records import save_record
+from text_autocomplete.tokenizer import encode_texts, load_tokenizer
 
 from _common import run_stage
 
 
 def main() -> None:
-    trainer = Trainer(read_texts(TRAIN_CSV), read_texts(VAL_CSV),
+    train_texts, val_texts = read_texts(TRAIN_CSV), read_texts(VAL_CSV)
+    trainer = Trainer(train_texts, val_texts,
                       lstm=load_config(LSTMConfig, "lstm"), tok=load_config(TokenizerConfig, "tokenizer"),
                       train=load_config(TrainConfig, "train"), eval_config=load_config(EvalConfig, "eval"),
                       cleaning=load_config(DataConfig, "data"), out_dir=LSTM_DIR, checkpoint_path=CHECKPOINT)
@@ -29,6 +37,15 @@ def main() -> None:
         summary = trainer.fit(live)
     save_record(summary, TRAIN_METRIC_KEYS, TRAIN_RUN)
     print(", ".join(f"{k}={v}" for k, v in summary.items()))
+
+    # The n-gram model counts the same words the LSTM reads (its vocabulary, <unk> for the rest).
+    tokenizer = load_tokenizer(Path(LSTM_DIR) / TOKENIZER_FILE)
+    print("Kneser-Ney n-gram orders on val:")
+    ngram, orders = fit_best_order(*(encode_texts(tokenizer, texts, add_bos=False, add_eos=False)
+                                     for texts in (train_texts, val_texts)),
+                                   load_config(NgramConfig, "ngram"), tokenizer.get_vocab_size())
+    ngram.save(Path(LSTM_DIR) / NGRAM_FILE)
+    orders.to_csv(NGRAM_ORDERS, index=False)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The LSTM: shapes, the adaptive softmax, generation rules, overfitting, checkpoints and resume."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import pytest
@@ -96,6 +97,53 @@ def test_top_k_one_is_greedy():
     greedy = model.generate(PROMPTS, max_new_tokens=5, min_new_tokens=5)
     assert greedy == model.generate(PROMPTS, max_new_tokens=5, min_new_tokens=5,
                                     generation=GenerationConfig(do_sample=True, top_k=1, seed=1))
+
+
+# --------------------------------------------------------------------------- beam search
+def test_a_beam_of_one_is_greedy_decoding():
+    model = make_model()
+    budgets = [3, 1, 5]
+    assert model.beam_search(PROMPTS, budgets, num_beams=1) == model.generate(PROMPTS, budgets, budgets)
+
+
+def test_a_beam_as_wide_as_all_shorter_sequences_finds_the_most_probable_completion():
+    """With 8 words and a beam of 64 = 8 x 8, nothing is pruned before the last of up to 3 steps: beam search
+    must return the most probable sequence, found here by scoring every sequence with `forward` (teacher
+    forcing). The prompts have different budgets in one batch, so a prompt that is done must stay as it was."""
+    small = LSTMConfig(vocab_size=12, embedding_dim=8, hidden_dim=12, num_layers=2, dropout=0.0, tie_weights=True,
+                       softmax_cutoffs=())
+    model = make_model(small, seed=0)
+    with torch.no_grad():  # sharper weights: the words before matter more, so a beam that loses track shows
+        for parameter in model.parameters():
+            parameter.mul_(4)
+    words = [w for w in range(small.vocab_size) if w not in (PAD_ID, UNK_ID, BOS_ID, EOS_ID)]
+    prompts, budgets = [[BOS_ID, 5, 6], [BOS_ID, 7], [BOS_ID, 4, 9, 10], [BOS_ID, 8, 11]], [3, 1, 3, 3]
+
+    def score(prompt: list[int], sequence: tuple[int, ...]) -> float:
+        with torch.no_grad():
+            log_probs = model(torch.tensor([prompt + list(sequence[:-1])]))[0][0]
+        return sum(log_probs[len(prompt) - 1 + i, w].item() for i, w in enumerate(sequence))
+
+    expected = [list(max(itertools.product(words, repeat=b), key=lambda seq: score(p, seq)))
+                for p, b in zip(prompts, budgets)]
+    assert model.beam_search(prompts, budgets, num_beams=len(words) ** 2) == expected
+
+
+def test_beam_search_gives_each_prompt_its_budget_and_never_a_special_token():
+    model = make_model()
+    with torch.no_grad():  # make the forbidden tokens and <eos> the model's favourites
+        model.output_bias[[PAD_ID, UNK_ID, BOS_ID, EOS_ID]] = 50.0
+    budgets = [4, 1, 6]
+    rows = model.beam_search(PROMPTS, budgets, num_beams=4)
+    assert [len(row) for row in rows] == budgets
+    assert not any({PAD_ID, UNK_ID, BOS_ID, EOS_ID} & set(row) for row in rows)
+
+
+def test_beam_search_of_a_batch_equals_one_prompt_at_a_time():
+    model = make_model(seed=1)
+    budgets = [2, 5, 3]
+    batched = model.beam_search(PROMPTS, budgets, num_beams=3)
+    assert batched == [model.beam_search([p], [b], num_beams=3)[0] for p, b in zip(PROMPTS, budgets)]
 
 
 def test_loss_falls_when_overfitting_50_texts():

@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from text_autocomplete.ngram import KneserNey, discounts
+from text_autocomplete.errors import UserError
+from text_autocomplete.ngram import KneserNey, NgramCompleter, NgramConfig, discounts, fit_best_order, perplexity
+from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, encode_texts, train_tokenizer
 
 PAD, BOS, EOS, A, B, C = range(6)
 TOY = [[A, B], [A, C], [B, C]]  # framed for order 2: <bos> a b <eos>, <bos> a c <eos>, <bos> b c <eos>
@@ -89,3 +91,35 @@ def test_saved_and_loaded_model_gives_the_same_distributions(tmp_path):
     loaded = KneserNey.load(tmp_path / "kn.npz")
     contexts = [[BOS, BOS], [3, 4], [45, 46], texts[1][:2]]
     assert loaded.distributions(contexts) == pytest.approx(model.distributions(contexts))
+
+
+# --------------------------------------------------------------------------- on words: the order chosen on val, completions
+WORD_TEXTS = ["i like the sea", "i like the sun", "we like the sea a lot", "they like the sun a lot",
+              "i love the sea", "we love the sun"] * 5
+
+
+def test_the_order_with_the_lowest_val_perplexity_is_kept():
+    tokenizer = train_tokenizer(WORD_TEXTS, vocab_size=30, min_frequency=1)
+    train, val = (encode_texts(tokenizer, texts, add_bos=False, add_eos=False)
+                  for texts in (WORD_TEXTS, ["we like the sun", "i love the sea a lot"]))
+    model, table = fit_best_order(train, val, NgramConfig(orders=[1, 2, 3]), tokenizer.get_vocab_size())
+    assert table["order"].tolist() == [1, 2, 3]
+    assert model.order == table.loc[table["val_perplexity"].idxmin(), "order"]
+    assert table["val_perplexity"].iloc[0] > table["val_perplexity"].min()  # context helps on this grammar
+    assert perplexity(model, val) == pytest.approx(table["val_perplexity"].min(), abs=1e-3)
+    with pytest.raises(UserError, match="ngram.orders"):
+        NgramConfig(orders=[0])
+
+
+def test_the_completer_gives_exactly_the_budget_and_never_a_special_token():
+    tokenizer = train_tokenizer(WORD_TEXTS, vocab_size=30, min_frequency=1)
+    model = KneserNey(3, tokenizer.get_vocab_size(), BOS_ID, EOS_ID, excluded=[PAD_ID, BOS_ID]).fit(
+        encode_texts(tokenizer, WORD_TEXTS, add_bos=False, add_eos=False))
+    with np.errstate(all="ignore"):
+        model.uniform[UNK_ID] *= 1e6  # <unk> would win everywhere if it were allowed (the rows no longer sum to 1)
+    completer = NgramCompleter(model, tokenizer)
+    completions = completer.complete(["i like the", "we", "they like"], [1, 3, 2])
+    assert [len(c.split()) for c in completions] == [1, 3, 2]
+    assert not any(token in c.split() for c in completions for token in ("<unk>", "<eos>", "<pad>", "<bos>"))
+    assert completer.complete(["i like the"], [1]) == [completer.next_words(["i like the"], 1)[0][0]]
+    assert completer.next_words(["i like the"], 2)[0] in (["sea", "sun"], ["sun", "sea"])

@@ -15,6 +15,7 @@ from text_autocomplete.paths import (
     GPT2,
     LSTM,
     LSTM_INT8,
+    NGRAM,
     PAIRS,
     TRAIN_LIVE_DIR,
     TRAIN_RUN,
@@ -22,13 +23,13 @@ from text_autocomplete.paths import (
     scores_file,
 )
 from text_autocomplete.records import read_record
-from text_autocomplete.report import ReportConfig, build_report, fmt
+from text_autocomplete.report import MODELS, ReportConfig, build_report, fmt
 
 from conftest import project_config, sh
 
 
 def test_every_stage_writes_its_metrics(pipeline):
-    for name in (LSTM, GPT2, BASELINE):
+    for name in (LSTM, NGRAM, GPT2, BASELINE):
         record = read_record(name, pipeline)
         keys = list(yaml.safe_load(metrics_file(name, pipeline).read_text()))
         assert keys[:2] == ["rouge1", "rouge2"] and keys == [k for k in METRIC_KEYS if k in keys]
@@ -45,7 +46,7 @@ def test_every_stage_writes_its_metrics(pipeline):
     assert (pipeline / "reports" / "report.md").exists()
     assert (pipeline / "plots" / "learning_curves.png").stat().st_size > 1000
     shown = sh(["dvc", "metrics", "show"], pipeline)
-    for name in (LSTM, GPT2, BASELINE, LSTM_INT8, TRAIN_RUN):
+    for name in (LSTM, NGRAM, GPT2, BASELINE, LSTM_INT8, TRAIN_RUN):
         assert metrics_file(name).as_posix() in shown
 
 
@@ -69,9 +70,9 @@ def test_report_numbers_equal_the_metric_files(pipeline):
     config = project_config(ReportConfig, "report", examples=3)
     report = build_report(pipeline, config)
     assert report == build_report(pipeline, config)
-    rows = [line for line in report.splitlines() if line.startswith(("| LSTM:", "| transformer:", "| baseline:"))]
-    assert len(rows) == 3
-    for row, name in zip(rows, (LSTM, GPT2, BASELINE)):
+    rows = [line for line in report.splitlines() if line.startswith(tuple(f"| {label}:" for label in MODELS.values()))]
+    assert len(rows) == len(MODELS) == 4
+    for row, name in zip(rows, MODELS):
         record = read_record(name, pipeline)
         expected = []
         for key in ("rouge1", "rouge2", "rougeL"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from tokenizers import Tokenizer
@@ -18,13 +18,14 @@ from text_autocomplete.tokenizer import EOS_ID, encode_texts, load_tokenizer
 
 @dataclass
 class LSTMDecoding(GenerationConfig):
-    """One decoding setting of eval_lstm: a `GenerationConfig`, optionally with minimum-Bayes-risk decoding.
+    """One decoding setting of eval_lstm: a `GenerationConfig`, or minimum-Bayes-risk decoding, or beam search.
 
     mbr_samples > 0: draw that many sampled completions and return, of them and the greedy one, the
     completion with the highest mean unigram F1 against the samples - the one they agree with most.
     """
 
     mbr_samples: int = 0
+    num_beams: int = 1  # > 1: beam search (`LSTMLanguageModel.beam_search`) instead of greedy or sampling
 
 
 @dataclass
@@ -64,6 +65,8 @@ class LSTMCompleter:
         prompt_ids = self._prompt_ids(prompts)
         if self.decoding.mbr_samples > 0:
             new_ids = self._minimum_bayes_risk(prompt_ids, budgets)
+        elif self.decoding.num_beams > 1:
+            new_ids = self.model.beam_search(prompt_ids, budgets, self.decoding.num_beams, self.decoding.banned_ids)
         else:
             new_ids = self.model.generate(prompt_ids, budgets, budgets, self.decoding)
         return [self.tokenizer.decode(ids) for ids in new_ids]
@@ -98,7 +101,13 @@ def consensus(candidates: list[list[int]], evidence: list[list[int]]) -> list[in
     return candidates[max(range(len(candidates)), key=scores.__getitem__)]
 
 
-def next_word_candidates(completer: LSTMCompleter, examples: list[Example], k: int = 3,
+class NextWordGuesser(Protocol):
+    """A model that names its `k` most likely next words (LSTMCompleter, ngram.NgramCompleter)."""
+
+    def next_words(self, prompts: list[str], k: int) -> list[list[str]]: ...
+
+
+def next_word_candidates(completer: NextWordGuesser, examples: list[Example], k: int = 3,
                          batch_size: int = 256) -> list[list[str]]:
     prompts = [ex.prompt for ex in examples]
     return [words for start in range(0, len(prompts), batch_size)

@@ -197,6 +197,49 @@ class LSTMLanguageModel(nn.Module):
         # After <eos> a row holds only <pad>: dropping both leaves exactly the words generated.
         return [[t for t in row if t not in (PAD_ID, EOS_ID)] for row in new_tokens.tolist()]
 
+    @torch.no_grad()
+    def beam_search(self, prompts: list[list[int]], budgets: list[int], num_beams: int,
+                    banned_ids: tuple[int, ...] = NEVER_GENERATED) -> list[list[int]]:
+        """Exactly `budgets[i]` new words for prompt i, the most probable sequence a beam of `num_beams` finds.
+
+        The beams of every prompt run in one batch (prompt i's beams are rows i*k .. i*k + k - 1). <eos> is held
+        back, as in `generate` with min = max budget, so all hypotheses of a prompt have the same length and
+        their summed log-probabilities compare without a length penalty. A prompt whose budget is reached keeps
+        its beams unchanged while longer ones go on. A beam of 1 is greedy decoding.
+        """
+        was_training = self.training
+        self.eval()
+        device = self.output_bias.device
+        n, k = len(prompts), num_beams
+        log_probs, state = self.prompt_state(prompts)
+        vocab = log_probs.shape[-1]
+        log_probs = log_probs.repeat_interleave(k, dim=0)
+        state = tuple(part.repeat_interleave(k, dim=1) for part in state)
+        scores = torch.full((n, k), float("-inf"), device=device)
+        scores[:, 0] = 0.0  # every beam starts as the same prompt: let only one of them expand at first
+        budget = torch.tensor(budgets, device=device)
+        steps = int(budget.max().item()) if n else 0
+        tokens = torch.full((n * k, steps), PAD_ID, device=device)
+        banned = torch.tensor([*banned_ids, EOS_ID], device=device, dtype=torch.long)
+        first_row = torch.arange(n, device=device)[:, None] * k
+        for step in range(steps):
+            candidates = log_probs.clone()
+            candidates[:, banned] = float("-inf")
+            totals = (scores.reshape(n * k, 1) + candidates).reshape(n, k * vocab)
+            best, index = totals.topk(k, dim=1)
+            active = (step < budget)[:, None]
+            source = torch.where(active, first_row + index // vocab, first_row + torch.arange(k, device=device))
+            words = torch.where(active, index % vocab, PAD_ID).reshape(-1)
+            scores = torch.where(active, best, scores)
+            tokens = tokens[source.reshape(-1)]
+            tokens[:, step] = words
+            state = tuple(part[:, source.reshape(-1)] for part in state)
+            out, state = self.hidden(words[:, None], state)
+            log_probs = self.log_probs(out[:, -1])
+        self.train(was_training)
+        chosen = first_row[:, 0] + scores.argmax(dim=1)
+        return [tokens[row, :length].tolist() for row, length in zip(chosen.tolist(), budgets)]
+
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())
 

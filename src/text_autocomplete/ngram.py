@@ -16,12 +16,32 @@ so every distribution sums to 1 and an unseen word keeps a small probability.
 """
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from tokenizers import Tokenizer
+
+from text_autocomplete.errors import UserError
+from text_autocomplete.progress import progress
+from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, encode_texts
+
+NEVER_SUGGESTED = [PAD_ID, UNK_ID, BOS_ID, EOS_ID]  # as a word of a completion or a next-word guess
+
+
+@dataclass
+class NgramConfig:
+    """The ``ngram`` section of params.yaml."""
+
+    orders: list[int]  # compared on val perplexity; the best is saved beside the LSTM
+
+    def __post_init__(self) -> None:
+        if not self.orders or any(not isinstance(n, int) or n < 1 for n in self.orders):
+            raise UserError(f"params.yaml ngram.orders={self.orders}: a list of orders, each at least 1")
 
 
 @dataclass
@@ -147,3 +167,57 @@ class KneserNey:
                 model.ngram_counts[level] = {tuple(map(int, g)): int(c) for g, c in zip(grams, counts)}
         model._index()
         return model
+
+
+# --------------------------------------------------------------------------- fitting on train, choosing on val
+def perplexity(model: KneserNey, texts: Sequence[Sequence[int]], desc: str = "") -> float:
+    """exp of the mean negative log-probability of every word and <eos> of `texts` (word ids, <unk> a word)."""
+    log_prob, events = 0.0, 0
+    for ids in progress(texts, desc=desc or f"val perplexity, {model.order}-gram", unit="text"):
+        total, n = model.text_log_prob(ids)
+        log_prob, events = log_prob + total, events + n
+    return math.exp(-log_prob / max(events, 1))
+
+
+def fit_best_order(train: Sequence[Sequence[int]], val: Sequence[Sequence[int]], config: NgramConfig,
+                   vocab_size: int) -> tuple[KneserNey, pd.DataFrame]:
+    """Fit one model per order on `train`; return the one with the lowest val perplexity and the table."""
+    rows, best = [], None
+    for order in config.orders:
+        model = KneserNey(order, vocab_size, BOS_ID, EOS_ID, excluded=[PAD_ID, BOS_ID]).fit(train)
+        rows.append({"order": order, "val_perplexity": round(perplexity(model, val), 3),
+                     "ngrams": sum(map(len, model.ngram_counts))})
+        print(f"  {order}-gram: val perplexity {rows[-1]['val_perplexity']}", flush=True)
+        if best is None or rows[-1]["val_perplexity"] < best[1]:
+            best = (model, rows[-1]["val_perplexity"])
+    return best[0], pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- as a completer
+class NgramCompleter:
+    """Completes cleaned prompts word by word with the most probable next word (greedy), exactly `budget` words,
+    never <pad>, <unk>, <bos> or <eos>; the same protocol as every model."""
+
+    def __init__(self, model: KneserNey, tokenizer: Tokenizer, name: str = "n-gram"):
+        self.model, self.tokenizer, self.name = model, tokenizer, name
+
+    def _ids(self, prompts: list[str]) -> list[list[int]]:
+        return encode_texts(self.tokenizer, prompts, add_bos=False, add_eos=False)
+
+    def _suggestable(self, distributions: np.ndarray) -> np.ndarray:
+        distributions[..., NEVER_SUGGESTED] = -1.0
+        return distributions
+
+    def complete(self, prompts: list[str], budgets: list[int]) -> list[str]:
+        completions = []
+        for history, budget in zip(self._ids(prompts), budgets):
+            new: list[int] = []
+            for _ in range(budget):
+                new.append(int(self._suggestable(self.model.distribution(history + new)).argmax()))
+            completions.append(self.tokenizer.decode(new))
+        return completions
+
+    def next_words(self, prompts: list[str], k: int) -> list[list[str]]:
+        """The `k` most probable next words of each prompt."""
+        top = np.argsort(-self._suggestable(self.model.distributions(self._ids(prompts))), axis=1)[:, :k]
+        return [[self.tokenizer.id_to_token(int(i)) for i in row] for row in top]

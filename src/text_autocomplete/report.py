@@ -26,6 +26,8 @@ from text_autocomplete.paths import (
     LSTM_DECODING_SWEEP,
     LSTM_INT8,
     MODEL_COMPARISON,
+    NGRAM,
+    NGRAM_ORDERS,
     PAIRS,
     PLOTS_DIR,
     SPLIT_SIZES,
@@ -36,7 +38,7 @@ from text_autocomplete.paths import (
 )
 from text_autocomplete.records import read_record
 
-MODELS = {key: LABELS[key] for key in (LSTM, GPT2, BASELINE)}  # the headline table's rows
+MODELS = {key: LABELS[key] for key in (LSTM, NGRAM, GPT2, BASELINE)}  # the headline table's rows
 LIGHT, HEAVY = LSTM, GPT2  # the two candidates to ship
 # Between these markers the report holds its summary; the README holds the same block (tests/test_readme.py).
 SUMMARY_START, SUMMARY_END = "<!-- summary: made by the report stage -->", "<!-- end of summary -->"
@@ -256,12 +258,13 @@ def comparison_table(metrics: dict[str, dict[str, Any]]) -> pd.DataFrame:
 def plot_rouge_with_ci(metrics: dict[str, dict[str, Any]], path: Path) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4))
-    width = 0.25
+    width = 0.8 / len(MODELS)
     for offset, (key, label) in enumerate(MODELS.items()):
         means = [metrics[key][k] for k in ROUGE]
         errors = [[m - metrics[key][k + "_ci"][0] for m, k in zip(means, ROUGE)],
                   [metrics[key][k + "_ci"][1] - m for m, k in zip(means, ROUGE)]]
-        ax.bar([i + (offset - 1) * width for i in range(3)], means, width, yerr=errors, capsize=4, label=label)
+        ax.bar([i + (offset - (len(MODELS) - 1) / 2) * width for i in range(3)], means, width, yerr=errors,
+               capsize=4, label=label)
     ax.set_xticks(range(3), ["ROUGE-1", "ROUGE-2", "ROUGE-L"])
     ax.set(ylabel="F1 (mean, 95% bootstrap CI)", title="Completion quality on the same test texts")
     ax.legend()
@@ -276,7 +279,7 @@ def plot_quality_vs_cost(metrics: dict[str, dict[str, Any]], metric: str, path: 
     costs = (("size_mb", "size on disk, MB"), ("time_ms", "ms per text, batch 1"))
     for ax, (cost, label) in zip(axes, costs):
         for key, name in MODELS.items():
-            if key == "baseline":
+            if key == BASELINE:
                 ax.axhline(metrics[key][metric], color="grey", linestyle="--", label="baseline")
                 continue
             ax.errorbar(metrics[key][cost], metrics[key][metric], fmt="o", capsize=4, label=name,
@@ -375,7 +378,9 @@ def build_report(root: Path, config: ReportConfig, lstm_sweep: Path | None = Non
         sweep = pd.read_csv(lstm_sweep)
         sections += ["LSTM hyper-parameters, one `dvc exp run` each, scored on val (`benchmarks/lstm_sweep.sh`):",
                      markdown_table(sweep)]
-    sections += [f"LSTM decoding settings on val (chosen by {m}):",
+    sections += ["Kneser-Ney n-gram orders on val perplexity (every word and end of text; the lowest is used):",
+                 markdown_table(pd.read_csv(root / NGRAM_ORDERS)),
+                 f"LSTM decoding settings on val (chosen by {m}):",
                  markdown_table(pd.read_csv(results_file(LSTM_DECODING_SWEEP, root, ".csv"))),
                  f"How the transformer reads the prompt, on val with its first generation candidate (chosen by {m}): "
                  f"the cleaned words or the words as typed, and whether the first new token must begin a new word:",
