@@ -189,7 +189,7 @@ def test_plots_show_draws_learning_curves_and_the_model_comparison(committed):
         range(1, epochs + 1))
     comparison = plot_rows(plots["model_comparison"])
     assert {(row["model"], row["metric"]) for row in comparison} == {
-        (model, kind) for model in ("LSTM", "transformer", "baseline") for kind in ("rouge1", "rouge2", "rougeL")}
+        (model, kind) for model in MODELS.values() for kind in ("rouge1", "rouge2", "rougeL")}
     assert all(float(row["low"]) <= float(row["value"]) <= float(row["high"]) for row in comparison)
     spec = plots["model_comparison"][0]["content"]
     assert spec["spec"]["encoding"]["y"]["field"] == "model" and "<DVC_METRIC" not in json.dumps(spec)
