@@ -22,10 +22,10 @@ import torch
 from text_autocomplete.data_utils import read_texts
 from text_autocomplete.evaluation import EvalConfig, make_examples, select_texts
 from text_autocomplete.lstm_model import load_model
-from text_autocomplete.ngram import KneserNey
+from text_autocomplete.ngram import NEVER_SUGGESTED, KneserNey
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import LSTM_DIR, MODEL_FILE, TOKENIZER_FILE, TRAIN_CSV, VAL_CSV
-from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, encode_texts, load_tokenizer
+from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, encode_texts, load_tokenizer
 
 from _results import write_results
 
@@ -33,10 +33,10 @@ ORDERS = (2, 3, 4, 5)
 MIXTURE_WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5)
 
 
-def next_word_hits(dists: np.ndarray, first_words: list[int], specials: list[int]) -> dict[str, float]:
+def next_word_hits(dists: np.ndarray, first_words: list[int]) -> dict[str, float]:
     """Top-1 / top-3 at the cut; <pad>, <unk>, <bos>, <eos> are never suggested as a word."""
     dists = dists.copy()
-    dists[:, specials] = -1.0
+    dists[:, NEVER_SUGGESTED] = -1.0
     top3 = np.argsort(-dists, axis=1)[:, :3]
     return {"top1": round(float(np.mean(top3[:, 0] == first_words)), 4),
             "top3": round(float(np.mean((top3 == np.array(first_words)[:, None]).any(axis=1))), 4)}
@@ -94,11 +94,10 @@ def main() -> None:
     prompts = encode_texts(tokenizer, [ex.prompt for ex in examples], add_bos=False, add_eos=False)
     cut_contexts = prompts  # the words before the cut; the model frames them with <bos> itself
     first_words = [tokenizer.token_to_id(ex.target.split()[0]) or -1 for ex in examples]  # unknown: never hit
-    specials = [tokenizer.token_to_id(token) for token in SPECIAL_TOKENS]
     rows, best = [], None
     for order in ORDERS:
         _, figures, events, dists = ngram_figures(order, train_ids, val_ids, cut_contexts, tokenizer.get_vocab_size())
-        rows.append({**figures, "val_perplexity": perplexity(events), **next_word_hits(dists, first_words, specials)})
+        rows.append({**figures, "val_perplexity": perplexity(events), **next_word_hits(dists, first_words)})
         print(rows[-1], flush=True)
         if best is None or rows[-1]["val_perplexity"] < best[0]["val_perplexity"]:
             best = (rows[-1], events, dists)
@@ -108,7 +107,7 @@ def main() -> None:
         events = (1 - weight) * lstm_events + weight * best[1]
         dists = (1 - weight) * lstm_dists + weight * best[2]
         mixtures.append({"ngram_weight": weight, "val_perplexity": perplexity(events),
-                         **next_word_hits(dists, first_words, specials)})
+                         **next_word_hits(dists, first_words)})
         print(mixtures[-1], flush=True)
     write_results("ngram_val", {"train_texts": len(train_ids), "val_texts": len(val_ids),
                                 "val_events": len(lstm_events), "cut_examples": len(examples),

@@ -66,25 +66,30 @@ def read_scores(name: str, root: Path | str) -> pd.DataFrame:
 
 def compare(a: str, b: str, root: Path | str, config: EvalConfig) -> list[Difference]:
     """a - b on every per-text metric, from their score files; the texts must be the same, in the same order."""
-    scores_a, scores_b = read_scores(a, root), read_scores(b, root)
+    return differences(a, b, read_scores(a, root), read_scores(b, root), root, config)
+
+
+def differences(a: str, b: str, scores_a: pd.DataFrame, scores_b: pd.DataFrame, root: Path | str,
+                config: EvalConfig) -> list[Difference]:
+    """`compare` on score tables already read (`root` only names their files in an error)."""
     if scores_a["text_id"].tolist() != scores_b["text_id"].tolist():
         raise UserError(f"{scores_file(a, root)} and {scores_file(b, root)} do not score the same texts in the same "
                         f"order: run both eval stages again (`dvc repro`)")
-    differences = []
+    found = []
     for metric in PER_TEXT_KEYS:
         mean, (low, high) = paired_difference(scores_a[metric].to_numpy(), scores_b[metric].to_numpy(),
                                               config.bootstrap_samples, config.confidence, config.seed)
-        differences.append(Difference(a, b, metric, round(mean, 5), round(low, 5), round(high, 5)))
-    return differences
+        found.append(Difference(a, b, metric, round(mean, 5), round(low, 5), round(high, 5)))
+    return found
 
 
 def write_comparisons(root: Path | str, config: EvalConfig) -> None:
     """Every pair in PAIRS: mean differences to metrics/<a>-<b>.yml, intervals and names to results/<a>-<b>.json."""
+    scores = {name: read_scores(name, root) for pair in PAIRS for name in pair}  # each file read once
     for a, b in PAIRS:
-        differences = compare(a, b, root, config)
-        record: dict[str, Any] = {"a": a, "b": b, "n_texts": len(read_scores(a, root)),
+        record: dict[str, Any] = {"a": a, "b": b, "n_texts": len(scores[a]),
                                   "bootstrap_samples": config.bootstrap_samples, "confidence": config.confidence}
-        for d in differences:
+        for d in differences(a, b, scores[a], scores[b], root, config):
             record[d.metric], record[f"{d.metric}_ci"] = d.mean, [d.low, d.high]
         save_record(record, PER_TEXT_KEYS, pair_name(a, b), root)
 

@@ -308,8 +308,8 @@ def summary(root: Path, config: ReportConfig) -> str:
     differences and the costs. The report opens with it and the README holds the same block."""
     metrics = load_metrics(root)
     comparisons = [read_comparison(a, b, root) for a, b in PAIRS]
-    primary = next(d for d in read_comparison(LIGHT, HEAVY, root) if d.metric == config.primary_metric)
     light_vs_heavy = next(c for c in comparisons if (c[0].a, c[0].b) == (LIGHT, HEAVY))
+    primary = next(d for d in light_vs_heavy if d.metric == config.primary_metric)
     return "\n\n".join([
         SUMMARY_START,
         recommendation(metrics, primary, config),
