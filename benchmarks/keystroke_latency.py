@@ -1,8 +1,10 @@
-"""Autocomplete latency at batch 1 on this CPU, with the trained LSTM in models/lstm.
+"""Autocomplete latency at batch 1 on this CPU, with the shipped light model in models/lstm (the LSTM mixed with
+the n-gram model).
 
     python benchmarks/keystroke_latency.py [--prompts 300] [--int8]
 
---int8 measures the phone model (`src/text_autocomplete/mobile.py`: int8 LSTM and int8 output layer) instead of the fp32 one.
+--int8 measures the phone model (`src/text_autocomplete/mobile.py`: int8 LSTM and int8 output layer, the same
+n-gram model) instead of the fp32 one.
 
 * fresh prompt: a 10-word text read from scratch, then the top-3 next words;
 * per word: the state of the text so far is kept, one new word is fed, then the top-3 next words -
@@ -21,9 +23,9 @@ import torch
 
 from text_autocomplete.autocomplete import Autocompleter
 from text_autocomplete.data_utils import DataConfig, read_texts
-from text_autocomplete.eval_lstm import LSTMCompleter
+from text_autocomplete.eval_lstm import load_light_model
 from text_autocomplete.evaluation import seeded_sample
-from text_autocomplete.mobile import quantize_int8
+from text_autocomplete.mobile import quantize_light_model
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import LSTM_DIR, TEST_CSV
 
@@ -48,13 +50,13 @@ def main() -> None:
     parser.add_argument("--model-dir", default=LSTM_DIR)
     parser.add_argument("--int8", action="store_true", help="the int8 model of src/text_autocomplete/mobile.py")
     args = parser.parse_args()
-    lstm = LSTMCompleter.from_dir(args.model_dir)
-    model = quantize_int8(lstm.model) if args.int8 else lstm.model
-    completer = Autocompleter(model, lstm.tokenizer, load_config(DataConfig, "data"))
+    model, tokenizer = load_light_model(args.model_dir)
+    model = quantize_light_model(model) if args.int8 else model
+    completer = Autocompleter(model, tokenizer, load_config(DataConfig, "data"))
     texts = [t for t in seeded_sample(read_texts(TEST_CSV), 5 * args.prompts, seed=0) if len(t.split()) >= 11]
     texts = texts[:args.prompts]
-    print(f"{'int8' if args.int8 else 'fp32'} model, {lstm.model.parameter_count():,} parameters, "
-          f"vocabulary {lstm.model.config.vocab_size:,}, {torch.get_num_threads()} threads")
+    print(f"{'int8' if args.int8 else 'fp32'} model, {model.parameter_count():,} parameters (LSTM and n-grams), "
+          f"vocabulary {model.lstm.config.vocab_size:,}, {torch.get_num_threads()} threads")
 
     def fresh(prompt: str) -> None:
         completer.reset()

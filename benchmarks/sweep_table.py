@@ -1,6 +1,7 @@
-"""Turn `dvc exp show --json` into the sweep table: one row per experiment, its changed params and val metrics.
+"""Turn `dvc exp show --json` into the sweep table: one row per experiment, its changed params, val metrics and
+how its training went (best epoch, epochs run, parameters, seconds: results/train.json in the experiment's commit).
 
-    python benchmarks/sweep_table.py > reports/lstm_sweep.csv
+    python benchmarks/sweep_table.py base hidden512 ... > reports/lstm_sweep.csv   # the experiments named
 """
 from __future__ import annotations
 
@@ -11,11 +12,18 @@ import sys
 import pandas as pd
 
 from text_autocomplete.lstm_train import TRAIN_METRIC_KEYS
-from text_autocomplete.paths import TRAIN_RUN, metrics_file
+from text_autocomplete.paths import TRAIN_RUN, metrics_file, results_file
 
 PARAMS = ("tokenizer.vocab_size", "lstm.embedding_dim", "lstm.hidden_dim", "lstm.num_layers", "lstm.dropout",
           "train.lr", "train.epochs")
 METRICS = TRAIN_METRIC_KEYS  # the best epoch's val figures, as metrics/train.yml holds them
+RUN = ("val_loss", "best_epoch", "epochs_run", "parameters", "train_seconds")  # from results/train.json
+
+
+def training_record(revision: str) -> dict:
+    shown = subprocess.run(["git", "show", f"{revision}:{results_file(TRAIN_RUN).as_posix()}"], capture_output=True,
+                           text=True, check=True).stdout
+    return json.loads(shown)
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:
@@ -29,6 +37,7 @@ def flatten(tree: dict, prefix: str = "") -> dict:
 
 
 def main() -> None:
+    wanted = set(sys.argv[1:])
     shown = json.loads(subprocess.run(["dvc", "exp", "show", "--all-commits", "--json"], capture_output=True, text=True,
                                       check=True).stdout)
     rows = []
@@ -40,13 +49,15 @@ def main() -> None:
                 data = revision.get("data") or {}
                 params = flatten(data.get("params", {}).get("params.yaml", {}).get("data", {}))
                 metrics = data.get("metrics", {}).get(metrics_file(TRAIN_RUN).as_posix(), {}).get("data", {})
-                if not metrics:
+                name = revision.get("name") or exp.get("name")
+                if not metrics or (wanted and name not in wanted):
                     continue
-                rows.append({"experiment": revision.get("name") or exp.get("name"),
-                             **{p: params.get(p) for p in PARAMS}, **{m: metrics.get(m) for m in METRICS}})
+                run = {**training_record(revision["rev"]), **metrics}  # (runs before val_loss left metrics/)
+                rows.append({"experiment": name, **{p: params.get(p) for p in PARAMS},
+                             **{key: run.get(key) for key in (*METRICS, *RUN)}})
     if not rows:
         sys.exit("no finished experiments in `dvc exp show`")
-    table = pd.DataFrame(rows).sort_values("val_loss")
+    table = pd.DataFrame(rows).sort_values("val_perplexity")
     table.to_csv(sys.stdout, index=False, float_format="%.5g")
 
 

@@ -1,6 +1,11 @@
-"""Stage `eval_lstm`: choose the LSTM's decoding on val, then score it, its int8 phone model, the Kneser-Ney n-gram
-model saved beside it and the most-frequent-words baseline on test."""
+"""Stage `eval_lstm`: choose the light model's decoding on val (the best within the latency budget), then score on test the light model that ships (the
+LSTM mixed with the Kneser-Ney n-gram model saved beside it), its LSTM alone, its int8 phone version, the n-gram
+model alone and the most-frequent-words baseline; perplexities on val and test and a keyboard simulation for
+every light model."""
+from pathlib import Path
+
 from text_autocomplete.autocomplete import Autocompleter, make_midword_examples, midword_metrics
+from text_autocomplete.comparison import LABELS
 from text_autocomplete.data_utils import DataConfig, read_texts
 from text_autocomplete.eval_lstm import LSTMCompleter, LSTMEvalConfig, next_word_candidates
 from text_autocomplete.evaluation import (
@@ -16,17 +21,30 @@ from text_autocomplete.evaluation import (
     weights_in_memory_mb,
     write_eval_outputs,
 )
-from text_autocomplete.lstm_model import save_model
-from text_autocomplete.mobile import export_torchscript, quantize_int8
+from text_autocomplete.keyboard import simulate
+from text_autocomplete.lstm_model import load_model, save_model
+from text_autocomplete.mixture import (
+    LSTMDistributions,
+    LSTMWithNgram,
+    NgramDistributions,
+    event_probabilities,
+    load_weight,
+    perplexity,
+)
+from text_autocomplete.mobile import export_torchscript, quantize_light_model
 from text_autocomplete.ngram import KneserNey, NgramCompleter
 from text_autocomplete.params import load_config
+from text_autocomplete.report import ReportConfig
+from text_autocomplete.selection import LATENCY_COLUMN, choose_within_latency
 from text_autocomplete.paths import (
     BASELINE,
     INT8_MODEL,
     LSTM,
+    LSTM_ALONE,
     LSTM_DECODING_SWEEP,
     LSTM_DIR,
     LSTM_INT8,
+    MIXTURE_FILE,
     MODEL_FILE,
     NGRAM,
     NGRAM_FILE,
@@ -36,6 +54,7 @@ from text_autocomplete.paths import (
     VAL_CSV,
     results_file,
 )
+from text_autocomplete.tokenizer import encode_texts, load_tokenizer
 
 from _common import eval_arguments, run_stage
 
@@ -45,58 +64,90 @@ def main() -> None:
     cleaning, config = load_config(DataConfig, "data"), load_config(EvalConfig, "eval")
     lstm_eval = load_config(LSTMEvalConfig, "lstm_eval")
     batch_size = lstm_eval.batch_size
-    lstm = LSTMCompleter.from_dir(LSTM_DIR)
+    model_dir = Path(LSTM_DIR)
+    tokenizer = load_tokenizer(model_dir / TOKENIZER_FILE)
+    lstm = load_model(model_dir / MODEL_FILE, vocab=tokenizer.get_vocab())
+    ngram = KneserNey.load(model_dir / NGRAM_FILE)
+    weight = load_weight(model_dir / MIXTURE_FILE)
+    shipped = LSTMWithNgram(lstm, ngram, weight)
+    light_files = [model_dir / name for name in (MODEL_FILE, NGRAM_FILE, MIXTURE_FILE, TOKENIZER_FILE)]
 
     val_examples = load_examples(None, cleaning, config, VAL_CSV)[:lstm_eval.sweep_texts]
-    print(f"decoding sweep on {len(val_examples)} val texts:")
+    print(f"decoding sweep of the light model on {len(val_examples)} val texts:")
     decodings = dict(zip((c["name"] for c in lstm_eval.candidates), lstm_eval.decodings()))
-    table, best = choose_on_val(lambda c: LSTMCompleter(lstm.model, lstm.tokenizer, decodings[c["name"]]),
-                                lstm_eval.candidates, val_examples, config, batch_size, cleaning, lstm_eval.select_by)
+    table, _ = choose_on_val(lambda c: LSTMCompleter(shipped, tokenizer, decodings[c["name"]]),
+                             lstm_eval.candidates, val_examples, config, batch_size, cleaning, lstm_eval.select_by)
+    table[LATENCY_COLUMN] = [time_batch_of_one(LSTMCompleter(shipped, tokenizer, decodings[name]), val_examples,
+                                               config.latency_texts) for name in table["name"]]
+    budget = load_config(ReportConfig, "report").max_latency_ms
+    best = choose_within_latency(table, lstm_eval.candidates, lstm_eval.select_by, budget)
     table.to_csv(results_file(LSTM_DECODING_SWEEP, args.out, ".csv"), index=False)
-    print(f"chosen by val {lstm_eval.select_by}: {best}")
+    print(f"chosen by val {lstm_eval.select_by} among those within {budget:g} ms at batch 1: {best}")
+    decoding = decodings[best["name"]]
 
     texts, raws = load_eval_texts(args.texts, cleaning, config)
     examples = make_examples(texts, raws, cleaning)
-    lstm.decoding = decodings[best["name"]]
-    fp32_top3 = next_word_candidates(lstm, examples, k=3)
-    result = evaluate(lstm, examples, config, batch_size, cleaning, fp32_top3, desc="test, LSTM")
-    midword = midword_metrics(Autocompleter(lstm.model, lstm.tokenizer, cleaning),
-                              make_midword_examples(texts, config.seed))
-    write_eval_outputs(result, {
-        **midword, "model": f"word LSTM ({LSTM_DIR})", "decoding": best, "parameters": lstm.model.parameter_count(),
-        "setup": f"{best['name']} on cleaned prompts; {MODEL_FILE} + {TOKENIZER_FILE}, fp32",
-        "weights_in_memory_mb": weights_in_memory_mb(lstm.model),
-        "size_mb": file_size_mb(f"{LSTM_DIR}/{MODEL_FILE}", f"{LSTM_DIR}/{TOKENIZER_FILE}"),
-        "time_ms": time_batch_of_one(lstm, examples, config.latency_texts)}, LSTM, args.out, config)
-    print(f"LSTM: {result.metrics}")
+    phone = quantize_light_model(shipped)  # the shipped model with int8 LSTM weights
+    int8 = phone.lstm
+    # Perplexity: each base model's probability of every val / test event once; the mixtures mix those.
+    val_ids, test_ids = (encode_texts(tokenizer, t, add_bos=False, add_eos=False) for t in (read_texts(VAL_CSV), texts))
+    events = {name: {split: event_probabilities(base, ids, batch_size, f"{split} probabilities, {base.name}")
+                     for split, ids in (("val", val_ids), ("test", test_ids))}
+              for name, base in (("lstm", LSTMDistributions(lstm)), ("int8", LSTMDistributions(int8, "LSTM int8")),
+                                 ("ngram", NgramDistributions(ngram)))}
+    events["mixture"] = {s: shipped.mix(events["lstm"][s], events["ngram"][s]) for s in ("val", "test")}
+    events["int8 mixture"] = {s: shipped.mix(events["int8"][s], events["ngram"][s]) for s in ("val", "test")}
 
-    # The same model for a phone: int8 weights, scored by the same protocol, exported to TorchScript.
-    int8 = LSTMCompleter(quantize_int8(lstm.model), lstm.tokenizer, lstm.decoding, name="LSTM int8")
-    save_model(int8.model, INT8_MODEL, lstm.tokenizer.get_vocab())
-    export_torchscript(int8.model, TORCHSCRIPT_STEP)
-    int8_top3 = next_word_candidates(int8, examples, k=3)
-    result = evaluate(int8, examples, config, batch_size, cleaning, int8_top3, desc="test, LSTM int8")
+    def light_model(key: str, completer, distributions, probabilities: str, info: dict,
+                    top3: list[list[str]] | None = None) -> list[list[str]]:
+        """Score a light model by the protocol, type the test texts with it, and write its run."""
+        top3 = top3 or next_word_candidates(completer, examples, k=3)
+        result = evaluate(completer, examples, config, batch_size, cleaning, top3, desc=f"test, {completer.name}")
+        write_eval_outputs(result, {
+            "val_perplexity": round(perplexity(events[probabilities]["val"]), 3),
+            "test_perplexity": round(perplexity(events[probabilities]["test"]), 3),
+            **simulate(distributions, texts, tokenizer, batch_size), **info,
+            "time_ms": time_batch_of_one(completer, examples, config.latency_texts)}, key, args.out, config)
+        print(f"{completer.name}: {result.metrics}")
+        return top3
+
+    light = LSTMCompleter(shipped, tokenizer, decoding, name=LABELS[LSTM])
+    fp32_top3 = light_model(LSTM, light, shipped, "mixture", {
+        **midword_metrics(Autocompleter(shipped, tokenizer, cleaning), make_midword_examples(texts, config.seed)),
+        "model": f"word LSTM + Kneser-Ney {ngram.order}-gram, n-gram weight {weight} ({LSTM_DIR})",
+        "decoding": best, "ngram_weight": weight, "parameters": shipped.parameter_count(),
+        "setup": f"{best['name']} on cleaned prompts; {', '.join(p.name for p in light_files)}, fp32",
+        "weights_in_memory_mb": round(weights_in_memory_mb(lstm) + ngram.memory_mb(), 1),
+        "size_mb": file_size_mb(*light_files)})
+
+    light_model(LSTM_ALONE, LSTMCompleter(lstm, tokenizer, decoding, name=LABELS[LSTM_ALONE]), LSTMDistributions(lstm),
+                "lstm", {"model": f"word LSTM ({LSTM_DIR}/{MODEL_FILE})", "decoding": best,
+                         "parameters": lstm.parameter_count(),
+                         "setup": f"{best['name']} on cleaned prompts; {MODEL_FILE} + {TOKENIZER_FILE}, fp32",
+                         "weights_in_memory_mb": weights_in_memory_mb(lstm),
+                         "size_mb": file_size_mb(model_dir / MODEL_FILE, model_dir / TOKENIZER_FILE)})
+
+    # The shipped model for a phone: int8 LSTM weights (exported to TorchScript too) with the same n-gram model.
+    save_model(int8, INT8_MODEL, tokenizer.get_vocab())
+    export_torchscript(int8, TORCHSCRIPT_STEP)
+    phone_files = [INT8_MODEL, *light_files[1:]]
+    phone_completer = LSTMCompleter(phone, tokenizer, decoding, name=LABELS[LSTM_INT8])
+    int8_top3 = next_word_candidates(phone_completer, examples, k=3)
     agreement = sum(a[:1] == b[:1] for a, b in zip(fp32_top3, int8_top3)) / len(examples)
-    write_eval_outputs(result, {
+    light_model(LSTM_INT8, phone_completer, phone, "int8 mixture", {
         "next_word_top1_same_as_fp32": round(agreement, 5),
-        "model": f"word LSTM, int8 ({INT8_MODEL})", "decoding": best,
-        "setup": f"{best['name']} on cleaned prompts; {INT8_MODEL}, int8 weights",
-        "parameters": lstm.model.parameter_count(), "size_mb": file_size_mb(INT8_MODEL),
-        "torchscript_size_mb": file_size_mb(TORCHSCRIPT_STEP),
-        "time_ms": time_batch_of_one(int8, examples, config.latency_texts)}, LSTM_INT8, args.out, config)
-    print(f"LSTM int8: {result.metrics}")
+        "model": f"word LSTM, int8 ({INT8_MODEL}) + Kneser-Ney {ngram.order}-gram, n-gram weight {weight}",
+        "decoding": best, "ngram_weight": weight, "parameters": shipped.parameter_count(),  # int8 weights, same count
+        "setup": f"{best['name']} on cleaned prompts; {', '.join(Path(p).name for p in phone_files)}, int8 LSTM",
+        "size_mb": file_size_mb(*phone_files), "torchscript_size_mb": file_size_mb(TORCHSCRIPT_STEP)}, int8_top3)
 
-    ngram_file = f"{LSTM_DIR}/{NGRAM_FILE}"
-    ngram = NgramCompleter(KneserNey.load(ngram_file), lstm.tokenizer)
-    result = evaluate(ngram, examples, config, batch_size, cleaning, next_word_candidates(ngram, examples, k=3),
-                      desc="test, n-gram")
-    write_eval_outputs(result, {
-        "model": f"Kneser-Ney {ngram.model.order}-gram ({ngram_file})",
-        "parameters": sum(map(len, ngram.model.ngram_counts)),  # the n-grams it stores, each with a count
+    ngram_completer = NgramCompleter(ngram, tokenizer)
+    light_model(NGRAM, ngram_completer, NgramDistributions(ngram), "ngram", {
+        "model": f"Kneser-Ney {ngram.order}-gram ({LSTM_DIR}/{NGRAM_FILE})",
+        "parameters": ngram.n_grams(),  # the n-grams it stores, each with a count
+        "weights_in_memory_mb": round(ngram.memory_mb(), 1),
         "setup": f"greedy on cleaned prompts; {NGRAM_FILE} + {TOKENIZER_FILE}",
-        "size_mb": file_size_mb(ngram_file, f"{LSTM_DIR}/{TOKENIZER_FILE}"),
-        "time_ms": time_batch_of_one(ngram, examples, config.latency_texts)}, NGRAM, args.out, config)
-    print(f"n-gram: {result.metrics}")
+        "size_mb": file_size_mb(model_dir / NGRAM_FILE, model_dir / TOKENIZER_FILE)})
 
     baseline = MostFrequentWords(read_texts(TRAIN_CSV))
     result = evaluate(baseline, examples, config, batch_size, next_word_candidates=[baseline.words[:3]] * len(examples),

@@ -5,7 +5,7 @@ from pathlib import Path
 from text_autocomplete.comparison import write_comparisons
 from text_autocomplete.evaluation import EvalConfig
 from text_autocomplete.params import load_config
-from text_autocomplete.paths import LSTM_SWEEP, REPORT
+from text_autocomplete.paths import LSTM_SWEEPS, REPORT
 from text_autocomplete.report import ReportConfig, build_report
 
 from _common import run_stage
@@ -13,7 +13,7 @@ from _common import run_stage
 
 def main() -> None:
     write_comparisons(Path("."), load_config(EvalConfig, "eval"))
-    report = build_report(Path("."), load_config(ReportConfig, "report"), lstm_sweep=LSTM_SWEEP)
+    report = build_report(Path("."), load_config(ReportConfig, "report"), lstm_sweeps=LSTM_SWEEPS)
     Path(REPORT).parent.mkdir(exist_ok=True)
     Path(REPORT).write_text(report)
     print(report.split("\n\n")[2])  # the recommendation

@@ -1,18 +1,23 @@
-"""Stage `train_lstm`: data/train.csv + data/val.csv -> models/lstm/ (model.pt, tokenizer.json, ngram.npz),
-dvclive logs, metrics/train.yml, results/train.json and results/ngram_orders.csv."""
+"""Stage `train_lstm`: data/train.csv + data/val.csv -> models/lstm/ (model.pt, tokenizer.json, ngram.npz,
+mixture.json), dvclive logs, metrics/train.yml, results/train.json, results/ngram_orders.csv and
+results/mixture_weights.csv: the LSTM, the Kneser-Ney n-gram model and the weight that mixes them."""
 from pathlib import Path
 
 from dvclive import Live
 
 from text_autocomplete.data_utils import DataConfig, read_texts
 from text_autocomplete.evaluation import EvalConfig
-from text_autocomplete.lstm_model import LSTMConfig
+from text_autocomplete.lstm_model import LSTMConfig, load_model
 from text_autocomplete.lstm_train import TRAIN_METRIC_KEYS, TokenizerConfig, TrainConfig, Trainer
+from text_autocomplete.mixture import MixtureConfig, choose_ngram_weight, save_weight
 from text_autocomplete.ngram import NgramConfig, fit_best_order
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import (
     CHECKPOINT,
     LSTM_DIR,
+    MIXTURE_FILE,
+    MIXTURE_WEIGHTS,
+    MODEL_FILE,
     NGRAM_FILE,
     NGRAM_ORDERS,
     TOKENIZER_FILE,
@@ -40,12 +45,19 @@ def main() -> None:
 
     # The n-gram model counts the same words the LSTM reads (its vocabulary, <unk> for the rest).
     tokenizer = load_tokenizer(Path(LSTM_DIR) / TOKENIZER_FILE)
+    train_ids, val_ids = (encode_texts(tokenizer, texts, add_bos=False, add_eos=False)
+                          for texts in (train_texts, val_texts))
     print("Kneser-Ney n-gram orders on val:")
-    ngram, orders = fit_best_order(*(encode_texts(tokenizer, texts, add_bos=False, add_eos=False)
-                                     for texts in (train_texts, val_texts)),
-                                   load_config(NgramConfig, "ngram"), tokenizer.get_vocab_size())
+    ngram, orders = fit_best_order(train_ids, val_ids, load_config(NgramConfig, "ngram"), tokenizer.get_vocab_size())
     ngram.save(Path(LSTM_DIR) / NGRAM_FILE)
     orders.to_csv(NGRAM_ORDERS, index=False)
+
+    # The shipped light model mixes the best epoch's LSTM (the saved one) with it; the weight is chosen on val.
+    lstm = load_model(Path(LSTM_DIR) / MODEL_FILE, vocab=tokenizer.get_vocab())
+    weight, weights = choose_ngram_weight(lstm, ngram, val_ids, load_config(MixtureConfig, "mixture"))
+    save_weight(Path(LSTM_DIR) / MIXTURE_FILE, weight)
+    weights.to_csv(MIXTURE_WEIGHTS, index=False)
+    print(f"mixture: n-gram weight {weight} (val perplexity {weights['val_perplexity'].min()})")
 
 
 if __name__ == "__main__":

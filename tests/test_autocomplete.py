@@ -23,7 +23,10 @@ from text_autocomplete.autocomplete import (
 from text_autocomplete.cli import main
 from text_autocomplete.data_utils import DataConfig
 from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel, save_model
-from text_autocomplete.tokenizer import train_tokenizer
+from text_autocomplete.mixture import save_weight
+from text_autocomplete.ngram import KneserNey
+from text_autocomplete.paths import MIXTURE_FILE, MODEL_FILE, NGRAM_FILE, TOKENIZER_FILE
+from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, encode_texts, train_tokenizer
 
 from conftest import ROOT, project_config
 
@@ -136,9 +139,15 @@ def test_midword_metrics_count_hits_and_saved_keystrokes():
 
 
 def save_test_model(completer: Autocompleter, directory) -> None:
+    """The light model as train_lstm saves it: the LSTM, its tokenizer, an n-gram model and the weight mixing them."""
     directory.mkdir(parents=True, exist_ok=True)
-    completer.tokenizer.save(str(directory / "tokenizer.json"))
-    save_model(completer.model, directory / "model.pt", completer.tokenizer.get_vocab())
+    tokenizer = completer.tokenizer
+    tokenizer.save(str(directory / TOKENIZER_FILE))
+    save_model(completer.model, directory / MODEL_FILE, tokenizer.get_vocab())
+    ids = encode_texts(tokenizer, TEXTS, add_bos=False, add_eos=False)
+    KneserNey(3, tokenizer.get_vocab_size(), BOS_ID, EOS_ID, excluded=[PAD_ID, BOS_ID]).fit(ids).save(
+        directory / NGRAM_FILE)
+    save_weight(directory / MIXTURE_FILE, 0.3)
 
 
 def test_command_exit_codes(tmp_path, completer, capsys):

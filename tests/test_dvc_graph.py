@@ -112,13 +112,15 @@ def test_every_config_field_is_a_parameter():
     from text_autocomplete.evaluation import EvalConfig
     from text_autocomplete.lstm_model import LSTMConfig
     from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig
+    from text_autocomplete.mixture import MixtureConfig
     from text_autocomplete.ngram import NgramConfig
     from text_autocomplete.params import param_fields
     from text_autocomplete.report import ReportConfig
 
     classes = {"data": DataConfig, "split": SplitConfig, "tokenizer": TokenizerConfig, "lstm": LSTMConfig,
                "train": TrainConfig, "eval": EvalConfig, "lstm_eval": LSTMEvalConfig, "gpt2": GPT2Config,
-               "report": ReportConfig, "autocomplete": AutocompleteConfig, "ngram": NgramConfig}
+               "report": ReportConfig, "autocomplete": AutocompleteConfig, "ngram": NgramConfig,
+               "mixture": MixtureConfig}
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     assert set(params) == set(classes)
     for name, cls in classes.items():

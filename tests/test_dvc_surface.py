@@ -1,5 +1,5 @@
 """The DVC surface as users meet it, on the committed run: the README's `dvc exp show` command fits 120 columns
-and `dvc metrics show` 125 (one row per model and per paired comparison) with the models' ROUGE-1/2 first, declared metric files hold numbers only, and
+and `dvc metrics show` 130 (one row per model and per paired comparison) with the models' ROUGE-1/2 first, declared metric files hold numbers only, and
 `dvc plots show|diff` draw the learning curves and the model comparison. Each rule is also broken once in a
 tiny repository, to show that its check fails."""
 from __future__ import annotations
@@ -23,8 +23,9 @@ HEADLINE = [f"{metrics_file(model).as_posix()}:{key}" for model in (LSTM, GPT2) 
 # Columns of `dvc exp show --csv` that describe the row, not a metric or a parameter.
 ROW_COLUMNS = {"Experiment", "rev", "typ", "Created", "parent", "State", "Executor"}
 WIDTH = 120
-# `dvc metrics show`: the paired comparisons' file names (metrics/lstm_int8-lstm.yml) widen its first column by 5.
-METRICS_SHOW_WIDTH = 125
+# `dvc metrics show`: the paired comparisons' file names (metrics/lstm_alone-gpt2.yml) widen its first column by 6,
+# and the light models' keystroke savings (keys_saved) add a column; one row per file still fits 130 columns.
+METRICS_SHOW_WIDTH = 130
 
 
 def declared_metrics(root: Path) -> list[str]:
@@ -144,7 +145,7 @@ def test_the_documented_exp_show_fits_120_columns(committed):
 
 
 # --------------------------------------------------------------------------- dvc metrics show / diff
-def test_metrics_show_is_one_row_per_model_within_125_columns(committed):
+def test_metrics_show_is_one_row_per_model_within_130_columns(committed):
     output = sh(["dvc", "metrics", "show"], committed)
     lines = output[output.index("Path "):].splitlines()
     assert max(map(len, lines)) <= METRICS_SHOW_WIDTH, output

@@ -64,7 +64,8 @@ def test_an_unseen_context_backs_off_to_the_shorter_one():
     texts = made_up_texts()
     model = KneserNey(3, vocab_size=50, bos_id=BOS, eos_id=EOS, excluded=[PAD, BOS]).fit(texts)
     seen = texts[0][0]
-    assert (46, seen) not in model.levels[2]  # the trigram context (46, seen) never occurs
+    assert model.levels[2].find(model.key((46, seen))) is None  # the trigram context (46, seen) never occurs
+    assert model.levels[2].find(model.key((BOS, seen))) is not None  # a text begins with `seen`
     assert model.distribution([46, seen]) == pytest.approx(model.distribution([45, seen]))
     # neither (46, 47) nor (47,) was ever a context: both fall through to the unigrams
     unigrams = model.distribution([48, 49])

@@ -12,10 +12,8 @@ from text_autocomplete.comparison import LABELS, pair_name, read_comparison
 from text_autocomplete.evaluation import METRIC_KEYS
 from text_autocomplete.paths import (
     BASELINE,
-    GPT2,
     LSTM,
     LSTM_INT8,
-    NGRAM,
     PAIRS,
     TRAIN_LIVE_DIR,
     TRAIN_RUN,
@@ -23,13 +21,13 @@ from text_autocomplete.paths import (
     scores_file,
 )
 from text_autocomplete.records import read_record
-from text_autocomplete.report import MODELS, ReportConfig, build_report, fmt
+from text_autocomplete.report import LIGHT_MODELS, MODELS, ReportConfig, build_report, fmt
 
 from conftest import project_config, sh
 
 
 def test_every_stage_writes_its_metrics(pipeline):
-    for name in (LSTM, NGRAM, GPT2, BASELINE):
+    for name in MODELS:
         record = read_record(name, pipeline)
         keys = list(yaml.safe_load(metrics_file(name, pipeline).read_text()))
         assert keys[:2] == ["rouge1", "rouge2"] and keys == [k for k in METRIC_KEYS if k in keys]
@@ -39,14 +37,21 @@ def test_every_stage_writes_its_metrics(pipeline):
             assert low <= record[key] <= high
         assert record["n_texts"] > 50
         assert {"model", "parameters", "size_mb", "time_ms", "ms_per_text_batched"} <= set(record)
+    for name in LIGHT_MODELS:  # language models: perplexities and the keyboard simulation
+        record = read_record(name, pipeline)
+        assert {"val_perplexity", "keys_saved"} <= set(yaml.safe_load(metrics_file(name, pipeline).read_text()))
+        assert 1 < record["val_perplexity"] and 1 < record["test_perplexity"] and 0 < record["keys_saved"] < 1
+        assert 0 <= record["all_positions_top1"] <= record["all_positions_top3"] <= 1
     int8, fp32 = read_record(LSTM_INT8, pipeline), read_record(LSTM, pipeline)
-    assert int8["size_mb"] < fp32["size_mb"] / 2 and int8["n_texts"] == fp32["n_texts"]  # tiny vocabularies here
+    lstm_files = [pipeline / "models" / "mobile" / "lstm_int8.pt", pipeline / "models" / "lstm" / "model.pt"]
+    assert lstm_files[0].stat().st_size < lstm_files[1].stat().st_size / 2  # tiny vocabularies here
+    assert int8["size_mb"] < fp32["size_mb"] and int8["n_texts"] == fp32["n_texts"]
     assert 0 <= fp32["midword_top1"] <= fp32["midword_top3"] <= 1
     assert (pipeline / "models" / "mobile" / "lstm_int8_step.ts").exists()
     assert (pipeline / "reports" / "report.md").exists()
     assert (pipeline / "plots" / "learning_curves.png").stat().st_size > 1000
     shown = sh(["dvc", "metrics", "show"], pipeline)
-    for name in (LSTM, NGRAM, GPT2, BASELINE, LSTM_INT8, TRAIN_RUN):
+    for name in (*MODELS, TRAIN_RUN):
         assert metrics_file(name).as_posix() in shown
 
 
@@ -71,7 +76,7 @@ def test_report_numbers_equal_the_metric_files(pipeline):
     report = build_report(pipeline, config)
     assert report == build_report(pipeline, config)
     rows = [line for line in report.splitlines() if line.startswith(tuple(f"| {label}:" for label in MODELS.values()))]
-    assert len(rows) == len(MODELS) == 4
+    assert len(rows) == len(MODELS) == 6
     for row, name in zip(rows, MODELS):
         record = read_record(name, pipeline)
         expected = []

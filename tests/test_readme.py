@@ -67,15 +67,7 @@ def _quoted() -> list[tuple[str, str]]:
     """(benchmark file, the text the README must hold), formatted from the committed benchmark figures."""
     time, train, generation = _load("pipeline_time"), _load("train_speed"), _load("generation_speed")
     fp32, int8 = _load("keystroke_latency_fp32"), _load("keystroke_latency_int8")
-    ngram = _load("ngram_val")
-    best = next(row for row in ngram["orders"] if row["order"] == ngram["mixture_order"])
-    lstm = next(row for row in ngram["mixtures_with_the_lstm"] if row["ngram_weight"] == 0)
-    mixture = min(ngram["mixtures_with_the_lstm"], key=lambda row: row["val_perplexity"])
     return [
-        ("ngram_val", (f"val perplexity {best['val_perplexity']} for the {best['order']}-gram, {lstm['val_perplexity']} "
-                       f"for the LSTM and {mixture['val_perplexity']} for their mixture with n-gram weight "
-                       f"{mixture['ngram_weight']}; next-word top-3 at the cut {best['top3']:.1%}, {lstm['top3']:.1%} "
-                       f"and {mixture['top3']:.1%}")),
         ("pipeline_time", f"about {time['total_minutes']:.0f} minutes"),
         ("pipeline_time", f"about {time['full_corpus_estimate_hours']:.0f} hours"),
         ("train_speed", (f"{train['project_tokens_per_s']:,} vs {train['plain_tokens_per_s']:,} target tokens/s "
@@ -91,7 +83,7 @@ def _quoted() -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize("index", range(8))
+@pytest.mark.parametrize("index", range(7))
 def test_readme_figures_are_the_benchmarks(index):
     source, text = _quoted()[index]
     assert text in README, f"README should quote reports/benchmarks/{source}.json as: {text}"

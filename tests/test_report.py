@@ -26,23 +26,23 @@ TOO_LARGE, TOO_SLOW, BOTH_OVER = model(253.1, 15.0), model(50.0, 900.0), model(2
 # (what the rule says happens, LSTM, transformer, difference, the model shipped, words the reason must hold)
 BRANCHES = [
     ("both fit, the transformer is better: it ships", FITS, SMALLER_FITS, HEAVY_BETTER, GPT2,
-     ["transformer is better than the LSTM on ROUGE-1 by 0.0200", "fits the budgets"]),
-    ("both fit, the LSTM is better: it ships", SMALLER_FITS, FITS, LIGHT_BETTER, LSTM,
-     ["LSTM is better than the transformer on ROUGE-1 by 0.0200", "fits the budgets"]),
+     ["transformer is better than the LSTM + n-gram on ROUGE-1 by 0.0200", "fits the budgets"]),
+    ("both fit, the LSTM + n-gram is better: it ships", SMALLER_FITS, FITS, LIGHT_BETTER, LSTM,
+     ["LSTM + n-gram is better than the transformer on ROUGE-1 by 0.0200", "fits the budgets"]),
     ("both fit, no measurable difference: the smaller file ships (the LSTM)", FITS, model(50.0, 15.0),
-     NO_DIFFERENCE, LSTM, ["no measurable difference", "the LSTM's file is the smaller (15.0 MB against 50.0 MB)"]),
+     NO_DIFFERENCE, LSTM, ["no measurable difference", "the LSTM + n-gram's file is the smaller (15.0 MB against 50.0 MB)"]),
     ("both fit, no measurable difference: the smaller file ships (the transformer)", FITS, SMALLER_FITS,
      NO_DIFFERENCE, GPT2, ["no measurable difference", "the transformer's file is the smaller"]),
     ("the transformer is better but too large: the LSTM ships", FITS, TOO_LARGE, HEAVY_BETTER, LSTM,
      ["transformer is better", "its 253.1 MB file exceeds 100 MB", "the quality gap is the price"]),
     ("the transformer is better but too slow: the LSTM ships", FITS, TOO_SLOW, HEAVY_BETTER, LSTM,
      ["transformer is better", "its 900.0 ms per completion exceeds 20 ms", "the quality gap is the price"]),
-    ("the LSTM is better but does not fit: the transformer ships", TOO_LARGE, FITS, LIGHT_BETTER, GPT2,
-     ["LSTM is better", "the LSTM does not fit (its 253.1 MB file exceeds 100 MB)", "the quality gap is the price"]),
+    ("the LSTM + n-gram is better but does not fit: the transformer ships", TOO_LARGE, FITS, LIGHT_BETTER, GPT2,
+     ["LSTM + n-gram is better", "the LSTM + n-gram does not fit (its 253.1 MB file exceeds 100 MB)", "the quality gap is the price"]),
     ("no measurable difference, only the transformer fits: it ships", TOO_SLOW, FITS, NO_DIFFERENCE, GPT2,
-     ["no measurable difference", "the LSTM does not fit", "the transformer fits them"]),
+     ["no measurable difference", "the LSTM + n-gram does not fit", "the transformer fits them"]),
     ("no model fits: none ships", TOO_LARGE, BOTH_OVER, HEAVY_BETTER, None,
-     ["the LSTM does not fit (its 253.1 MB file exceeds 100 MB)",
+     ["the LSTM + n-gram does not fit (its 253.1 MB file exceeds 100 MB)",
       "the transformer does not fit (its 253.1 MB file exceeds 100 MB and its 985.7 ms per completion exceeds 20 ms)",
       "On quality, the transformer is better"]),
 ]
@@ -66,20 +66,20 @@ def test_the_stated_rule_names_the_budgets_and_the_metric():
 
 def test_the_recommendation_prints_the_rule_and_the_decision():
     shipped = recommendation({LSTM: FITS, GPT2: TOO_LARGE}, HEAVY_BETTER, CONFIG)
-    assert shipped.startswith("**Recommendation: ship the LSTM.** The rule: " + rule_text(CONFIG) + ". Here ")
+    assert shipped.startswith("**Recommendation: ship the LSTM + n-gram.** The rule: " + rule_text(CONFIG) + ". Here ")
     nothing = recommendation({LSTM: TOO_LARGE, GPT2: TOO_LARGE}, HEAVY_BETTER, CONFIG)
     assert nothing.startswith("**Recommendation: no model fits the budgets.**")
 
 
 @pytest.mark.parametrize("difference, sentence", [
-    (LIGHT_BETTER, "the LSTM is better than the transformer on ROUGE-1 by 0.0200 (95% paired interval [0.0100, "
+    (LIGHT_BETTER, "the LSTM + n-gram is better than the transformer on ROUGE-1 by 0.0200 (95% paired interval [0.0100, "
                    "0.0300])"),
-    (HEAVY_BETTER, "the transformer is better than the LSTM on ROUGE-1 by 0.0200 (95% paired interval [0.0100, "
+    (HEAVY_BETTER, "the transformer is better than the LSTM + n-gram on ROUGE-1 by 0.0200 (95% paired interval [0.0100, "
                    "0.0300])"),
-    (NO_DIFFERENCE, "no measurable difference between the LSTM and the transformer on ROUGE-1 (LSTM minus "
+    (NO_DIFFERENCE, "no measurable difference between the LSTM + n-gram and the transformer on ROUGE-1 (LSTM + n-gram minus "
                     "transformer: +0.0030, 95% paired interval [-0.0100, +0.0160] holds 0)"),
-    (Difference(LSTM, GPT2, "top1", 0.004, 0.0, 0.008), "no measurable difference between the LSTM and the "
-     "transformer on next-word top-1 (LSTM minus transformer: +0.0040, 95% paired interval [+0.0000, +0.0080] holds 0)"),
+    (Difference(LSTM, GPT2, "top1", 0.004, 0.0, 0.008), "no measurable difference between the LSTM + n-gram and the "
+     "transformer on next-word top-1 (LSTM + n-gram minus transformer: +0.0040, 95% paired interval [+0.0000, +0.0080] holds 0)"),
 ])
 def test_a_comparison_in_words_follows_its_interval(difference, sentence):
     assert difference.sentence() == sentence

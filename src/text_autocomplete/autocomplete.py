@@ -2,7 +2,8 @@
 
 The LSTM reads the text once and keeps its state; each further word costs one LSTM step, and
 completing a half-typed word costs no model call at all: the scores of the next word are already
-there and are only restricted to the vocabulary entries with that prefix.
+there and are only restricted to the vocabulary entries with that prefix. The shipped light model
+(mixture.LSTMWithNgram) mixes the n-gram model's distribution for the words read into those scores.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from torch import nn
 
 from text_autocomplete.data_utils import DataConfig, clean_text
 from text_autocomplete.lstm_model import NEVER_GENERATED, LSTMLanguageModel, State
+from text_autocomplete.mixture import LSTMWithNgram
 from text_autocomplete.progress import progress
 from text_autocomplete.tokenizer import BOS_ID, EOS_ID
 
@@ -54,9 +56,12 @@ class WordIndex:
         self.words = [w for w, _ in entries]
         self.ids = torch.tensor([i for _, i in entries], dtype=torch.long)
 
+    def bounds(self, prefix: str) -> tuple[int, int]:
+        """The slice of `words` (and `ids`) that begins with `prefix`."""
+        return bisect.bisect_left(self.words, prefix), bisect.bisect_left(self.words, prefix + "\U0010ffff")
+
     def ids_with_prefix(self, prefix: str) -> torch.Tensor:
-        lo = bisect.bisect_left(self.words, prefix)
-        hi = bisect.bisect_left(self.words, prefix + "\U0010ffff")
+        lo, hi = self.bounds(prefix)
         return self.ids[lo:hi]
 
 
@@ -93,11 +98,12 @@ class OneTokenLSTMStep:
 
 @dataclass
 class Reading:
-    """Where the model stands after the text so far: its last output vector, its LSTM state, and the
-    next-word log-probabilities once something asked for them."""
+    """Where the model stands after the text so far: its last output vector, its LSTM state, the token ids read
+    (<bos> first), and the next-word log-probabilities once something asked for them."""
 
     output: torch.Tensor
     state: State
+    history: tuple[int, ...]
     log_probs: torch.Tensor | None = None
 
 
@@ -108,14 +114,15 @@ class Autocompleter:
     words, or resetting, costs no vocabulary scoring.
     """
 
-    def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, cleaning: DataConfig):
-        self.model, self.tokenizer = model.eval(), tokenizer
-        self.cleaning = cleaning
+    def __init__(self, model: LSTMLanguageModel | LSTMWithNgram, tokenizer: Tokenizer, cleaning: DataConfig):
+        self.mixture = model if isinstance(model, LSTMWithNgram) else None
+        self.model = (model.lstm if self.mixture else model).eval()
+        self.tokenizer, self.cleaning = tokenizer, cleaning
         self.index = WordIndex(tokenizer)
-        self.one_step = OneTokenLSTMStep(model.lstm) if type(model.lstm) is nn.LSTM else None
+        self.one_step = OneTokenLSTMStep(self.model.lstm) if type(self.model.lstm) is nn.LSTM else None
         with torch.no_grad():
-            out, state = model.hidden(torch.tensor([[BOS_ID]]))
-        self.start = Reading(out[0, -1], state)  # every text begins here; computed once
+            out, state = self.model.hidden(torch.tensor([[BOS_ID]]))
+        self.start = Reading(out[0, -1], state, (BOS_ID,))  # every text begins here; computed once
         self.reset()
 
     def reset(self) -> None:
@@ -133,14 +140,17 @@ class Autocompleter:
         else:
             out, state = self.model.hidden(torch.tensor([ids]), state)
             output = out[0, -1]
-        self.restore(Reading(output, state))
+        self.restore(Reading(output, state, self.reading.history + tuple(ids)))
 
     @property
     def log_probs(self) -> torch.Tensor:
         """Next-word log-probabilities after the text so far (scored on first use, then kept with the reading)."""
         if self.reading.log_probs is None:
             with torch.no_grad():
-                self.reading.log_probs = self.model.log_probs(self.reading.output)
+                log_probs = self.model.log_probs(self.reading.output)
+                if self.mixture is not None:
+                    log_probs = self.mixture.mix_in(log_probs[None], [list(self.reading.history)])[0]
+            self.reading.log_probs = log_probs
         return self.reading.log_probs
 
     def feed(self, text: str) -> None:

@@ -6,6 +6,7 @@
     autocomplete --model lstm-int8 "i can't wait to see"   # the int8 phone model
     autocomplete                                 # interactive: one line, one set of suggestions
 
+`lstm` (the default) is the light model that ships: the LSTM mixed with the n-gram model saved beside it.
 It works from any folder: the project (params.yaml, models/) is --project, else $AUTOCOMPLETE_PROJECT, else
 the checkout this command was installed from; the model is --model-dir, else $AUTOCOMPLETE_MODEL_DIR, else
 the project's models/lstm. Only the last `autocomplete.context_words` words of a text are read.
@@ -34,14 +35,14 @@ Suggest = Callable[[str, int, int], list[str]]
 
 
 def lstm_suggester(model_dir: Path, cleaning: DataConfig, int8: bool = False) -> Suggest:
-    """The trained LSTM, or with `int8` its phone version (mobile.py), made from it at load time."""
+    """The shipped light model (the LSTM mixed with the n-gram model), or with `int8` its phone version
+    (mobile.py), made from it at load time."""
     from text_autocomplete.autocomplete import Autocompleter
-    from text_autocomplete.eval_lstm import LSTMCompleter
-    from text_autocomplete.mobile import quantize_int8
+    from text_autocomplete.eval_lstm import load_light_model
+    from text_autocomplete.mobile import quantize_light_model
 
-    lstm = LSTMCompleter.from_dir(model_dir)
-    completer = Autocompleter(quantize_int8(lstm.model) if int8 else lstm.model, lstm.tokenizer, cleaning)
-    return completer.suggest
+    model, tokenizer = load_light_model(model_dir)
+    return Autocompleter(quantize_light_model(model) if int8 else model, tokenizer, cleaning).suggest
 
 
 def transformer_suggester(source: str, cleaning: DataConfig) -> Suggest:
@@ -98,7 +99,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--project", type=Path, default=None,
                         help=f"the project folder (params.yaml, models/); default ${PROJECT_ENV}, else this checkout")
     parser.add_argument("--model-dir", type=Path, default=None,
-                        help=f"the trained LSTM; default ${MODEL_DIR_ENV}, else PROJECT/{LSTM_DIR}")
+                        help=f"the light model's folder; default ${MODEL_DIR_ENV}, else PROJECT/{LSTM_DIR}")
     parser.add_argument("--transformer", default=None, help="a gpt2.model source; default: params.yaml gpt2.model")
     return parser.parse_args(argv)
 

@@ -16,10 +16,12 @@ import pandas as pd
 
 from text_autocomplete.errors import UserError
 from text_autocomplete.evaluation import PER_TEXT_KEYS, EvalConfig, paired_difference
-from text_autocomplete.paths import BASELINE, GPT2, LSTM, LSTM_INT8, NGRAM, PAIRS, scores_file
+from text_autocomplete.paths import BASELINE, GPT2, LSTM, LSTM_ALONE, LSTM_INT8, NGRAM, PAIRS, scores_file
 from text_autocomplete.records import read_record, save_record
 
-LABELS = {LSTM: "LSTM", NGRAM: "n-gram", GPT2: "transformer", BASELINE: "baseline", LSTM_INT8: "LSTM int8"}
+# The shipped light model (key LSTM) is the LSTM mixed with the n-gram model; its int8 version is the phone's.
+LABELS = {LSTM: "LSTM + n-gram", LSTM_ALONE: "LSTM alone", NGRAM: "n-gram", GPT2: "transformer", BASELINE: "baseline",
+          LSTM_INT8: "LSTM + n-gram int8"}
 METRIC_NAMES = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "top1": "next-word top-1"}
 
 

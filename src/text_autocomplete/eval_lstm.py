@@ -1,4 +1,5 @@
-"""The LSTM as a `Completer`, and the eval_lstm stage's work: score it and the baseline on the test texts."""
+"""The light model as a `Completer`: the LSTM alone or the shipped mixture of the LSTM and the n-gram model
+(mixture.py), with greedy, sampled, minimum-Bayes-risk or beam-search decoding."""
 from __future__ import annotations
 
 from collections import Counter
@@ -11,8 +12,10 @@ from tokenizers import Tokenizer
 
 from text_autocomplete.evaluation import Example
 from text_autocomplete.lstm_model import NEVER_GENERATED, GenerationConfig, LSTMLanguageModel, load_model
+from text_autocomplete.mixture import LSTMWithNgram, load_weight
+from text_autocomplete.ngram import KneserNey
 from text_autocomplete.params import build_config
-from text_autocomplete.paths import MODEL_FILE, TOKENIZER_FILE
+from text_autocomplete.paths import MIXTURE_FILE, MODEL_FILE, NGRAM_FILE, TOKENIZER_FILE
 from text_autocomplete.tokenizer import EOS_ID, encode_texts, load_tokenizer
 
 
@@ -42,11 +45,20 @@ class LSTMEvalConfig:
                 for i, c in enumerate(self.candidates)]
 
 
-class LSTMCompleter:
-    """Finishes prompts with exactly the asked number of words (<eos> is held back until then)."""
+def load_light_model(model_dir: Path | str) -> tuple[LSTMWithNgram, Tokenizer]:
+    """The shipped light model saved by train_lstm in `model_dir`: the LSTM, the n-gram model and their weight."""
+    model_dir = Path(model_dir)
+    tokenizer = load_tokenizer(model_dir / TOKENIZER_FILE)
+    lstm = load_model(model_dir / MODEL_FILE, vocab=tokenizer.get_vocab())
+    return LSTMWithNgram(lstm, KneserNey.load(model_dir / NGRAM_FILE), load_weight(model_dir / MIXTURE_FILE)), tokenizer
 
-    def __init__(self, model: LSTMLanguageModel, tokenizer: Tokenizer, decoding: LSTMDecoding | None = None,
-                 name: str = "LSTM"):
+
+class LSTMCompleter:
+    """Finishes prompts with exactly the asked number of words (<eos> is held back until then); the model is the
+    LSTM or the LSTM mixed with the n-gram model."""
+
+    def __init__(self, model: LSTMLanguageModel | LSTMWithNgram, tokenizer: Tokenizer,
+                 decoding: LSTMDecoding | None = None, name: str = "LSTM"):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.decoding = decoding or LSTMDecoding()
@@ -54,9 +66,9 @@ class LSTMCompleter:
 
     @classmethod
     def from_dir(cls, model_dir: Path, decoding: LSTMDecoding | None = None) -> LSTMCompleter:
-        tokenizer = load_tokenizer(Path(model_dir) / TOKENIZER_FILE)
-        model = load_model(Path(model_dir) / MODEL_FILE, vocab=tokenizer.get_vocab())
-        return cls(model, tokenizer, decoding)
+        """The shipped light model of `model_dir`."""
+        model, tokenizer = load_light_model(model_dir)
+        return cls(model, tokenizer, decoding, name="LSTM + n-gram")
 
     def _prompt_ids(self, prompts: list[str]) -> list[list[int]]:
         return encode_texts(self.tokenizer, prompts, add_bos=True, add_eos=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 NEVER_GENERATED = (PAD_ID, UNK_ID, BOS_ID)
 State = tuple[torch.Tensor, torch.Tensor]
+# Evidence from another model to combine with the LSTM's next-word log-probs (B, V), given each row's history (the
+# token ids read so far, <bos> first): mixture.LSTMWithNgram mixes in an n-gram model this way.
+MixIn = Callable[[torch.Tensor, list[list[int]]], torch.Tensor]
 
 
 class CheckpointError(UserError):
@@ -163,11 +167,12 @@ class LSTMLanguageModel(nn.Module):
 
     @torch.no_grad()
     def generate(self, prompts: list[list[int]], max_new_tokens: int | list[int], min_new_tokens: int | list[int] = 0,
-                 generation: GenerationConfig | None = None) -> list[list[int]]:
+                 generation: GenerationConfig | None = None, mix_in: MixIn | None = None) -> list[list[int]]:
         """New token ids for each prompt: up to `max_new_tokens`, stopping at <eos> (not returned).
 
         <eos> is forbidden before `min_new_tokens` (so a completion can be asked for an exact
         length); <pad>, <unk> and <bos> are never produced. Both budgets may be given per prompt.
+        With `mix_in`, each step picks from the LSTM's scores combined with another model's (see MixIn).
         """
         generation = generation or GenerationConfig()
         was_training = self.training
@@ -182,6 +187,8 @@ class LSTMLanguageModel(nn.Module):
         new_tokens = torch.full((n, int(max_new.max().item()) if n else 0), PAD_ID, device=device)
         finished = max_new <= 0
         for step in range(new_tokens.shape[1]):
+            if mix_in is not None:
+                log_probs = mix_in(log_probs, [p + row[:step] for p, row in zip(prompts, new_tokens.tolist())])
             scores = log_probs.clone()
             scores[:, banned] = float("-inf")
             scores[step < min_new, EOS_ID] = float("-inf")
@@ -199,13 +206,13 @@ class LSTMLanguageModel(nn.Module):
 
     @torch.no_grad()
     def beam_search(self, prompts: list[list[int]], budgets: list[int], num_beams: int,
-                    banned_ids: tuple[int, ...] = NEVER_GENERATED) -> list[list[int]]:
+                    banned_ids: tuple[int, ...] = NEVER_GENERATED, mix_in: MixIn | None = None) -> list[list[int]]:
         """Exactly `budgets[i]` new words for prompt i, the most probable sequence a beam of `num_beams` finds.
 
         The beams of every prompt run in one batch (prompt i's beams are rows i*k .. i*k + k - 1). <eos> is held
         back, as in `generate` with min = max budget, so all hypotheses of a prompt have the same length and
         their summed log-probabilities compare without a length penalty. A prompt whose budget is reached keeps
-        its beams unchanged while longer ones go on. A beam of 1 is greedy decoding.
+        its beams unchanged while longer ones go on. A beam of 1 is greedy decoding. `mix_in` as in `generate`.
         """
         was_training = self.training
         self.eval()
@@ -223,6 +230,9 @@ class LSTMLanguageModel(nn.Module):
         banned = torch.tensor([*banned_ids, EOS_ID], device=device, dtype=torch.long)
         first_row = torch.arange(n, device=device)[:, None] * k
         for step in range(steps):
+            if mix_in is not None:
+                log_probs = mix_in(log_probs, [prompts[row // k] + words[:step]
+                                               for row, words in enumerate(tokens.tolist())])
             candidates = log_probs.clone()
             candidates[:, banned] = float("-inf")
             totals = (scores.reshape(n * k, 1) + candidates).reshape(n, k * vocab)

@@ -27,8 +27,9 @@ from text_autocomplete.paths import MODEL_FILE, TOKENIZER_FILE
 from text_autocomplete.progress import progress
 from text_autocomplete.tokenizer import encode_texts, train_tokenizer
 
-# What metrics/train.yml holds (the best epoch's): the numbers that compare training runs in `dvc exp show`.
-TRAIN_METRIC_KEYS = ("val_loss", "val_perplexity")
+# What metrics/train.yml holds (the best epoch's): the number that compares training runs in `dvc exp show`
+# (its val_loss, the log of it, is in results/train.json: one column fewer in `dvc metrics show`).
+TRAIN_METRIC_KEYS = ("val_perplexity",)
 
 
 @dataclass

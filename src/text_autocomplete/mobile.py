@@ -1,4 +1,5 @@
-"""The LSTM for a phone: int8 weights, and a TorchScript file that runs without this project's code.
+"""The LSTM for a phone: int8 weights, and a TorchScript file that runs without this project's code (the shipped
+light model mixes it with the n-gram model, whose counts the phone reads from the same ngram.npz).
 
 * The LSTM layers get PyTorch's dynamic int8 quantisation (int8 weights, activations quantised on the fly);
   PyTorch has no such kernel for an LSTM with projections, which then stays fp32.
@@ -21,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from text_autocomplete.lstm_model import LSTMLanguageModel
+from text_autocomplete.mixture import LSTMWithNgram
 
 
 class Int8WordTable(nn.Module):
@@ -89,6 +91,11 @@ def quantize_int8(model: LSTMLanguageModel) -> Int8LSTMLanguageModel:
         quantized.lstm = torch.ao.quantization.quantize_dynamic(
             nn.Sequential(quantized.lstm), {nn.LSTM}, dtype=torch.qint8)[0]
     return quantized
+
+
+def quantize_light_model(model: LSTMWithNgram) -> LSTMWithNgram:
+    """The shipped light model for a phone: its LSTM int8, the same n-gram model and weight."""
+    return LSTMWithNgram(quantize_int8(model.lstm), model.ngram, model.ngram_weight, name=f"{model.name} int8")
 
 
 class InferenceStep(nn.Module):

@@ -48,6 +48,8 @@ LSTM_DIR = "models/lstm"
 MODEL_FILE, TOKENIZER_FILE = "model.pt", "tokenizer.json"  # inside LSTM_DIR
 NGRAM_FILE = "ngram.npz"  # inside LSTM_DIR: the Kneser-Ney model over the LSTM's vocabulary
 NGRAM_ORDERS = "results/ngram_orders.csv"  # the n-gram orders compared on val perplexity
+MIXTURE_FILE = "mixture.json"  # inside LSTM_DIR: the n-gram weight of the shipped light model (LSTM + n-gram)
+MIXTURE_WEIGHTS = "results/mixture_weights.csv"  # the weights compared on val perplexity
 CHECKPOINT = "models/checkpoints/train_lstm.pt"  # deleted when training ends; only an interrupted run leaves it
 TRAIN_LIVE_DIR = "results/train_lstm"  # dvclive: metrics.json (the last epoch) and plots/ (every epoch)
 TRAIN_RUN = "train"  # metrics/train.yml (the best epoch's val figures), results/train.json (the rest)
@@ -57,19 +59,22 @@ MOBILE_DIR = "models/mobile"
 INT8_MODEL = "models/mobile/lstm_int8.pt"
 TORCHSCRIPT_STEP = "models/mobile/lstm_int8_step.ts"
 # Each model's run is named by its key: metrics/<key>.yml, results/<key>.json, results/<key>_examples.csv,
-# results/<key>_scores.csv.
-LSTM, LSTM_INT8, NGRAM, BASELINE, GPT2 = "lstm", "lstm_int8", "ngram", "baseline", "gpt2"
+# results/<key>_scores.csv. LSTM is the light model that ships, the LSTM mixed with the n-gram model (mixture.py);
+# LSTM_ALONE is its LSTM without the n-gram model, LSTM_INT8 the shipped model with int8 LSTM weights (the phone's).
+LSTM, LSTM_ALONE, LSTM_INT8, NGRAM, BASELINE, GPT2 = "lstm", "lstm_alone", "lstm_int8", "ngram", "baseline", "gpt2"
 LSTM_DECODING_SWEEP = "lstm_decoding_sweep"  # results/<name>.csv: the candidates scored on val
 GPT2_PROMPT_SWEEP = "gpt2_prompt_sweep"
 GPT2_GENERATION_SWEEP = "gpt2_generation_sweep"
 
 # report
 # A paired comparison of two models (a minus b) is named "<a>-<b>": metrics/<a>-<b>.yml, results/<a>-<b>.json.
-PAIRS = ((LSTM, GPT2), (NGRAM, GPT2), (LSTM, NGRAM), (LSTM, BASELINE), (GPT2, BASELINE), (LSTM_INT8, LSTM))
+PAIRS = ((LSTM, GPT2), (LSTM_ALONE, GPT2), (NGRAM, GPT2), (LSTM, LSTM_ALONE), (LSTM, NGRAM), (LSTM, BASELINE),
+         (GPT2, BASELINE), (LSTM_INT8, LSTM))
 PLOTS_DIR = "plots"
 MODEL_COMPARISON = "results/model_comparison.csv"  # ROUGE with intervals per model, for `dvc plots`
 REPORT = "reports/report.md"
-LSTM_SWEEP = "reports/lstm_sweep.csv"  # written by benchmarks/lstm_sweep.sh, read by the report
+# Written by benchmarks/lstm_sweep.sh (short: sizes and rates at 2 epochs; long: 10 epochs), read by the report.
+LSTM_SWEEPS = ("reports/lstm_sweep.csv", "reports/lstm_sweep_long.csv")
 
 # Where the project lives when a command runs outside it (the `autocomplete` command).
 PROJECT_ENV = "AUTOCOMPLETE_PROJECT"

@@ -23,8 +23,10 @@ from text_autocomplete.paths import (
     GPT2_GENERATION_SWEEP,
     GPT2_PROMPT_SWEEP,
     LSTM,
+    LSTM_ALONE,
     LSTM_DECODING_SWEEP,
     LSTM_INT8,
+    MIXTURE_WEIGHTS,
     MODEL_COMPARISON,
     NGRAM,
     NGRAM_ORDERS,
@@ -38,8 +40,9 @@ from text_autocomplete.paths import (
 )
 from text_autocomplete.records import read_record
 
-MODELS = {key: LABELS[key] for key in (LSTM, NGRAM, GPT2, BASELINE)}  # the headline table's rows
-LIGHT, HEAVY = LSTM, GPT2  # the two candidates to ship
+MODELS = {key: LABELS[key] for key in (LSTM, LSTM_ALONE, NGRAM, LSTM_INT8, GPT2, BASELINE)}  # the tables' rows
+LIGHT_MODELS = (LSTM, LSTM_ALONE, NGRAM, LSTM_INT8)  # with perplexities and a keyboard simulation
+LIGHT, HEAVY = LSTM, GPT2  # the two candidates to ship: the light model that ships is the LSTM + n-gram mixture
 # Between these markers the report holds its summary; the README holds the same block (tests/test_readme.py).
 SUMMARY_START, SUMMARY_END = "<!-- summary: made by the report stage -->", "<!-- end of summary -->"
 
@@ -168,16 +171,45 @@ def paired_table(comparisons: list[list[Difference]]) -> str:
     return "\n".join(lines)
 
 
+def light_table(metrics: dict[str, dict[str, Any]]) -> str:
+    """Perplexity and what a keyboard user gets, for every light model (their records)."""
+    lines = ["| model | val perplexity | test perplexity | keystroke savings | next word top-1 / top-3, every word "
+             "| next word top-3 at the 3/4 cut | size MB |", "|---|---|---|---|---|---|---|"]
+    for key in LIGHT_MODELS:
+        r = metrics[key]
+        lines.append(f"| {MODELS[key]} | {r['val_perplexity']:.1f} | {r['test_perplexity']:.1f} "
+                     f"| {r['keys_saved']:.1%} | {r['all_positions_top1']:.1%} / {r['all_positions_top3']:.1%} "
+                     f"| {r['top3']:.1%} | {r['size_mb']:.1f} |")
+    return "\n".join(lines)
+
+
+def keyboard_sentence(light: dict[str, Any], heavy: dict[str, Any]) -> str:
+    """How the keyboard simulation was run, and why the transformer is not in it (with the measured cost)."""
+    keystrokes = light["keyboard_characters"]
+    bars = keystrokes - light["keyboard_words"]  # one before each letter; a space needs none
+    hours = bars * heavy["time_ms"] / 3.6e6
+    return (f"Perplexity: every word and the end of each text (an out-of-vocabulary word counts as `<unk>` for "
+            f"every model), on the whole val split and on the {light['n_texts']:,} test texts. The keyboard "
+            f"simulation (src/text_autocomplete/keyboard.py) types those test texts, {light['keyboard_words']:,} "
+            f"words and {keystrokes:,} keystrokes (letters and a space per word), letter by letter with 3 suggestions "
+            f"before each letter; a tap on a shown word enters it and its space. The {LABELS[HEAVY]} is not "
+            f"simulated: its vocabulary is sub-word pieces, so ranking the words that begin with a typed prefix "
+            f"takes a constrained search per suggestion bar; at even one completion's cost per bar "
+            f"({heavy['time_ms']:.0f} ms measured), the {bars:,} bars would take {hours:.0f} hours on this machine.")
+
+
 def mobile_table(fp32: dict[str, Any], int8: dict[str, Any]) -> str:
     """fp32 against int8 LSTM (quality, size, latency; their records) and the mid-word completion metric."""
-    rows = ["| LSTM | ROUGE-1 [95% CI] | size MB | ms/text batch 1 | next word = fp32's |", "|---|---|---|---|---|"]
+    rows = [f"| {LABELS[LSTM]} | ROUGE-1 [95% CI] | size MB | ms/text batch 1 | next word = fp32's |",
+            "|---|---|---|---|---|"]
     for name, r in (("fp32", fp32), ("int8", int8)):
         same = fmt(r.get("next_word_top1_same_as_fp32", 1.0))
         rows.append(f"| {name} | {fmt(r['rouge1'])} [{fmt(r['rouge1_ci'][0])}, {fmt(r['rouge1_ci'][1])}] "
                     f"| {r['size_mb']:.1f} | {r['time_ms']:.2f} | {same} |")
     rows.append("")
-    rows.append(f"The int8 model is also exported as TorchScript ({int8['torchscript_size_mb']:.1f} MB), which runs "
-                f"without this project's code. Finishing the word being typed, on {fp32['midword_texts']:,} test "
+    rows.append(f"The int8 LSTM is also exported as TorchScript ({int8['torchscript_size_mb']:.1f} MB), which runs "
+                f"without this project's code; the phone mixes its scores with the n-gram model's counts (the same "
+                f"file as the fp32 model's). Finishing the word being typed, on {fp32['midword_texts']:,} test "
                 f"texts cut inside a word at a seeded random point: top-1 {fmt(fp32['midword_top1'])}, top-3 "
                 f"{fmt(fp32['midword_top3'])}, {fmt(fp32['midword_keystrokes_saved'])} of the remaining keystrokes "
                 f"saved (the transformer was not measured here: its subword vocabulary has no word list to filter).")
@@ -273,21 +305,38 @@ def plot_rouge_with_ci(metrics: dict[str, dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def log_ticks(values: list[float]) -> list[float]:
+    """1-2-5 ticks covering `values` on a log axis: few enough that their labels never overlap."""
+    low, high = min(values), max(values)
+    ticks = [m * 10.0 ** e for e in range(-3, 6) for m in (1, 2, 5)]
+    inside = [t for t in ticks if low / 2 <= t <= high * 2]
+    return inside[::-(-len(inside) // 6)]  # at most 6
+
+
 def plot_quality_vs_cost(metrics: dict[str, dict[str, Any]], metric: str, path: Path) -> None:
+    """Every model's `metric` (with its interval) against its file size and its latency; the baseline, which has
+    no file and no model, is a line."""
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    from matplotlib.ticker import NullLocator
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
     costs = (("size_mb", "size on disk, MB"), ("time_ms", "ms per text, batch 1"))
+    models = [key for key in MODELS if key != BASELINE]
     for ax, (cost, label) in zip(axes, costs):
-        for key, name in MODELS.items():
-            if key == BASELINE:
-                ax.axhline(metrics[key][metric], color="grey", linestyle="--", label="baseline")
-                continue
-            ax.errorbar(metrics[key][cost], metrics[key][metric], fmt="o", capsize=4, label=name,
-                        yerr=[[metrics[key][metric] - metrics[key][metric + "_ci"][0]],
-                              [metrics[key][metric + "_ci"][1] - metrics[key][metric]]])
+        ax.axhline(metrics[BASELINE][metric], color="grey", linestyle="--", label=MODELS[BASELINE])
+        for key in models:
+            r = metrics[key]
+            ax.errorbar(r[cost], r[metric], fmt="o", capsize=4, label=MODELS[key],
+                        yerr=[[r[metric] - r[metric + "_ci"][0]], [r[metric + "_ci"][1] - r[metric]]])
         ax.set(xscale="log", xlabel=label, ylabel=metric, title=f"{metric} against {label}")
-        ax.legend()
-    fig.tight_layout()
+        values = [metrics[key][cost] for key in models]
+        ticks = log_ticks(values)
+        ax.xaxis.set_minor_locator(NullLocator())  # minor labels on a log axis are what overlapped
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.set_xlim(min(values) / 2, max(values) * 2)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))  # the shared legend below, off every point
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -319,11 +368,15 @@ def summary(root: Path, config: ReportConfig) -> str:
         paired_table(comparisons),
         "In words: " + "; ".join(d.sentence() for d in light_vs_heavy) + ".",
         costs_sentence(metrics[LIGHT], metrics[HEAVY]),
+        f"The light models as language models (perplexity of every word and text end, val split and the test "
+        f"texts) and as a keyboard (keystroke savings typing the {metrics[LIGHT]['n_texts']:,} test texts letter by "
+        f"letter with 3 suggestions; next word at every position; src/text_autocomplete/keyboard.py):",
+        light_table(metrics),
         SUMMARY_END,
     ])
 
 
-def build_report(root: Path, config: ReportConfig, lstm_sweep: Path | None = None) -> str:
+def build_report(root: Path, config: ReportConfig, lstm_sweeps: tuple[Path, ...] = ()) -> str:
     """Read the runs under the project folder `root` (with the paired comparisons already written), draw the
     figures into its plots/, write the model comparison for `dvc plots`, and return the report's Markdown."""
     root = Path(root)
@@ -346,7 +399,7 @@ def build_report(root: Path, config: ReportConfig, lstm_sweep: Path | None = Non
                plots_dir / "gpt2_generation_sweep.png")
     gpt2 = metrics[GPT2]
     sections = [
-        "# Tweet autocomplete: LSTM against a pretrained transformer",
+        "# Tweet autocomplete: a light model (LSTM + n-gram) against a pretrained transformer",
         summary(root, config),
         "## Setup",
         f"- Data: `{data['raw']}` ({data['layout']} layout): {data['read']:,} tweets read, {data['kept']:,} kept "
@@ -357,15 +410,18 @@ def build_report(root: Path, config: ReportConfig, lstm_sweep: Path | None = Non
         f"that many words; rouge-score F1 without stemming, an empty completion scores 0; "
         f"{metrics[LSTM]['n_texts']:,} texts, the same for every model; 95% bootstrap intervals per model, and "
         f"paired ones for differences.",
-        f"- LSTM: {metrics[LSTM]['model']}, {training['parameters']:,} parameters, vocabulary "
-        f"{training['vocab_size']:,}, best epoch {training['best_epoch']} of {training['epochs_run']} "
-        f"({training['train_seconds']:.0f} s of training); decoding `{metrics[LSTM]['decoding']}` chosen on val.",
+        f"- Light model: {metrics[LSTM]['model']}; next-word distributions mixed word by word, (1 - w) LSTM + w "
+        f"n-gram, w chosen on val perplexity; decoding `{metrics[LSTM]['decoding']}` chosen on val. Its LSTM: "
+        f"{training['parameters']:,} parameters, vocabulary {training['vocab_size']:,}, best epoch "
+        f"{training['best_epoch']} of {training['epochs_run']} ({training['train_seconds']:.0f} s of training). "
+        f"The LSTM alone, the n-gram model alone and the int8 phone version are scored beside it.",
         f"- Transformer: `{gpt2['model']}` with the setting `{gpt2['generation']}` chosen on val: "
         f"{_prompt_reading(gpt2)}.",
         f"- Machine: {metrics[LSTM].get('machine', 'not recorded')}.",
         "## Results on the test texts",
         "![ROUGE with confidence intervals](../plots/rouge_ci.png)",
         "![Quality against size and latency](../plots/quality_vs_cost.png)",
+        keyboard_sentence(metrics[LSTM], metrics[GPT2]),
         "All paired comparisons:",
         "\n".join(f"- {d.sentence()}." for a, b in PAIRS for d in read_comparison(a, b, root)),
         "## Training",
@@ -374,13 +430,15 @@ def build_report(root: Path, config: ReportConfig, lstm_sweep: Path | None = Non
         "![Learning curves](../plots/learning_curves.png)",
         "## Hyper-parameter and generation-setting sweeps",
     ]
-    if lstm_sweep is not None and Path(lstm_sweep).exists():
-        sweep = pd.read_csv(lstm_sweep)
-        sections += ["LSTM hyper-parameters, one `dvc exp run` each, scored on val (`benchmarks/lstm_sweep.sh`):",
-                     markdown_table(sweep)]
+    for sweep in lstm_sweeps:
+        if Path(sweep).exists():
+            sections += [f"LSTM hyper-parameters, one `dvc exp run` each, scored on val (`benchmarks/lstm_sweep.sh`, "
+                         f"`{Path(sweep).name}`):", markdown_table(pd.read_csv(sweep))]
     sections += ["Kneser-Ney n-gram orders on val perplexity (every word and end of text; the lowest is used):",
                  markdown_table(pd.read_csv(root / NGRAM_ORDERS)),
-                 f"LSTM decoding settings on val (chosen by {m}):",
+                 "The n-gram weight of the light model on val perplexity (the lowest is used):",
+                 markdown_table(pd.read_csv(root / MIXTURE_WEIGHTS)),
+                 f"Decoding settings of the light model on val (chosen by {m}):",
                  markdown_table(pd.read_csv(results_file(LSTM_DECODING_SWEEP, root, ".csv"))),
                  f"How the transformer reads the prompt, on val with its first generation candidate (chosen by {m}): "
                  f"the cleaned words or the words as typed, and whether the first new token must begin a new word:",
