@@ -31,11 +31,9 @@ from text_autocomplete.mixture import (
     load_weight,
     perplexity,
 )
-from text_autocomplete.mobile import export_torchscript, quantize_light_model
+from text_autocomplete.mobile import export_torchscript, int8_parts, quantize_light_model
 from text_autocomplete.ngram import KneserNey, NgramCompleter
 from text_autocomplete.params import load_config
-from text_autocomplete.report import ReportConfig
-from text_autocomplete.selection import LATENCY_COLUMN, choose_within_latency
 from text_autocomplete.paths import (
     BASELINE,
     INT8_MODEL,
@@ -54,6 +52,8 @@ from text_autocomplete.paths import (
     VAL_CSV,
     results_file,
 )
+from text_autocomplete.report import ReportConfig
+from text_autocomplete.selection import LATENCY_COLUMN, choose_within_latency
 from text_autocomplete.tokenizer import encode_texts, load_tokenizer
 
 from _common import eval_arguments, run_stage
@@ -87,7 +87,7 @@ def main() -> None:
 
     texts, raws = load_eval_texts(args.texts, cleaning, config)
     examples = make_examples(texts, raws, cleaning)
-    phone = quantize_light_model(shipped)  # the shipped model with int8 LSTM weights
+    phone = quantize_light_model(shipped)  # the shipped model with int8 weights (mobile.int8_parts says which)
     int8 = phone.lstm
     # Perplexity: each base model's probability of every val / test event once; the mixtures mix those.
     val_ids, test_ids = (encode_texts(tokenizer, t, add_bos=False, add_eos=False) for t in (read_texts(VAL_CSV), texts))
@@ -127,7 +127,8 @@ def main() -> None:
                          "weights_in_memory_mb": weights_in_memory_mb(lstm),
                          "size_mb": file_size_mb(model_dir / MODEL_FILE, model_dir / TOKENIZER_FILE)})
 
-    # The shipped model for a phone: int8 LSTM weights (exported to TorchScript too) with the same n-gram model.
+    # The shipped model for a phone: int8 weights where PyTorch has kernels (its LSTM step exported to TorchScript too),
+    # with the same n-gram model.
     save_model(int8, INT8_MODEL, tokenizer.get_vocab())
     export_torchscript(int8, TORCHSCRIPT_STEP)
     phone_files = [INT8_MODEL, *light_files[1:]]
@@ -138,7 +139,8 @@ def main() -> None:
         "next_word_top1_same_as_fp32": round(agreement, 5),
         "model": f"word LSTM, int8 ({INT8_MODEL}) + Kneser-Ney {ngram.order}-gram, n-gram weight {weight}",
         "decoding": best, "ngram_weight": weight, "parameters": shipped.parameter_count(),  # int8 weights, same count
-        "setup": f"{best['name']} on cleaned prompts; {', '.join(Path(p).name for p in phone_files)}, int8 LSTM",
+        "setup": f"{best['name']} on cleaned prompts; {', '.join(Path(p).name for p in phone_files)}, "
+                 f"{int8_parts(lstm)}",
         "size_mb": file_size_mb(*phone_files), "torchscript_size_mb": file_size_mb(TORCHSCRIPT_STEP)}, int8_top3)
 
     ngram_completer = NgramCompleter(ngram, tokenizer)

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
+import pytest
 import torch
 
 from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel, save_model
-from text_autocomplete.mobile import export_torchscript, initial_state, quantize_int8
+from text_autocomplete.mobile import export_torchscript, initial_state, int8_parts, quantize_int8
 from text_autocomplete.tokenizer import BOS_ID
 
 
@@ -54,3 +56,15 @@ def test_exported_file_runs_alone_and_matches_the_pytorch_model_on_100_prompts(t
                             capture_output=True, text=True, cwd=tmp_path, check=True)
     assert json.loads(result.stdout) == expected
     assert len(set(expected)) > 1  # not a constant model
+
+
+def test_the_int8_parts_are_named_as_quantised():
+    """A projected LSTM (Gboard's shape) keeps fp32 LSTM weights: the records must not call it an int8 LSTM."""
+    config = LSTMConfig(vocab_size=60, embedding_dim=8, hidden_dim=8, num_layers=1, dropout=0.0, tie_weights=True,
+                        softmax_cutoffs=())
+    plain = quantize_int8(LSTMLanguageModel(config).eval())
+    with pytest.warns(UserWarning, match="proj_size"):
+        projected = quantize_int8(LSTMLanguageModel(replace(config, hidden_dim=24)).eval())
+    assert int8_parts(plain) == "int8 word table and LSTM"
+    assert type(plain.lstm) is not torch.nn.LSTM and type(projected.lstm) is torch.nn.LSTM
+    assert int8_parts(projected).startswith("int8 word table, fp32 LSTM")

@@ -93,6 +93,13 @@ def quantize_int8(model: LSTMLanguageModel) -> Int8LSTMLanguageModel:
     return quantized
 
 
+def int8_parts(model: LSTMLanguageModel) -> str:
+    """What `quantize_int8` made int8 in `model`, in words."""
+    if getattr(model.lstm, "proj_size", 0):  # the quantised LSTM module has no such attribute
+        return "int8 word table, fp32 LSTM (PyTorch has no int8 LSTM with a projection)"
+    return "int8 word table and LSTM"
+
+
 def quantize_light_model(model: LSTMWithNgram) -> LSTMWithNgram:
     """The shipped light model for a phone: its LSTM int8, the same n-gram model and weight."""
     return LSTMWithNgram(quantize_int8(model.lstm), model.ngram, model.ngram_weight, name=f"{model.name} int8")

@@ -207,7 +207,7 @@ def mobile_table(fp32: dict[str, Any], int8: dict[str, Any]) -> str:
         rows.append(f"| {name} | {fmt(r['rouge1'])} [{fmt(r['rouge1_ci'][0])}, {fmt(r['rouge1_ci'][1])}] "
                     f"| {r['size_mb']:.1f} | {r['time_ms']:.2f} | {same} |")
     rows.append("")
-    rows.append(f"The int8 LSTM is also exported as TorchScript ({int8['torchscript_size_mb']:.1f} MB), which runs "
+    rows.append(f"The int8 model's LSTM step is also exported as TorchScript ({int8['torchscript_size_mb']:.1f} MB), which runs "
                 f"without this project's code; the phone mixes its scores with the n-gram model's counts (the same "
                 f"file as the fp32 model's). Finishing the word being typed, on {fp32['midword_texts']:,} test "
                 f"texts cut inside a word at a seeded random point: top-1 {fmt(fp32['midword_top1'])}, top-3 "
