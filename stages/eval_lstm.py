@@ -7,7 +7,7 @@ from pathlib import Path
 from text_autocomplete.autocomplete import Autocompleter, make_midword_examples, midword_metrics
 from text_autocomplete.comparison import LABELS
 from text_autocomplete.data_utils import DataConfig, read_texts
-from text_autocomplete.eval_lstm import LSTMCompleter, LSTMEvalConfig, next_word_candidates
+from text_autocomplete.eval_lstm import LSTMCompleter, LSTMEvalConfig, load_light_model, next_word_candidates
 from text_autocomplete.evaluation import (
     EvalConfig,
     MostFrequentWords,
@@ -22,17 +22,15 @@ from text_autocomplete.evaluation import (
     write_eval_outputs,
 )
 from text_autocomplete.keyboard import simulate
-from text_autocomplete.lstm_model import load_model, save_model
+from text_autocomplete.lstm_model import save_model
 from text_autocomplete.mixture import (
     LSTMDistributions,
-    LSTMWithNgram,
     NgramDistributions,
     event_probabilities,
-    load_weight,
     perplexity,
 )
 from text_autocomplete.mobile import export_torchscript, int8_parts, quantize_light_model
-from text_autocomplete.ngram import KneserNey, NgramCompleter
+from text_autocomplete.ngram import NgramCompleter
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import (
     BASELINE,
@@ -54,7 +52,7 @@ from text_autocomplete.paths import (
 )
 from text_autocomplete.report import ReportConfig
 from text_autocomplete.selection import LATENCY_COLUMN, choose_within_latency
-from text_autocomplete.tokenizer import encode_texts, load_tokenizer
+from text_autocomplete.tokenizer import encode_texts
 
 from _common import eval_arguments, run_stage
 
@@ -65,11 +63,8 @@ def main() -> None:
     lstm_eval = load_config(LSTMEvalConfig, "lstm_eval")
     batch_size = lstm_eval.batch_size
     model_dir = Path(LSTM_DIR)
-    tokenizer = load_tokenizer(model_dir / TOKENIZER_FILE)
-    lstm = load_model(model_dir / MODEL_FILE, vocab=tokenizer.get_vocab())
-    ngram = KneserNey.load(model_dir / NGRAM_FILE)
-    weight = load_weight(model_dir / MIXTURE_FILE)
-    shipped = LSTMWithNgram(lstm, ngram, weight)
+    shipped, tokenizer = load_light_model(model_dir)
+    lstm, ngram, weight = shipped.lstm, shipped.ngram, shipped.ngram_weight
     light_files = [model_dir / name for name in (MODEL_FILE, NGRAM_FILE, MIXTURE_FILE, TOKENIZER_FILE)]
 
     val_examples = load_examples(None, cleaning, config, VAL_CSV)[:lstm_eval.sweep_texts]
