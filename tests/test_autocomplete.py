@@ -21,26 +21,14 @@ from text_autocomplete.autocomplete import (
     split_partial_word,
 )
 from text_autocomplete.cli import main
-from text_autocomplete.data_utils import DataConfig
-from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel, save_model
-from text_autocomplete.mixture import save_weight
-from text_autocomplete.ngram import KneserNey
-from text_autocomplete.paths import MIXTURE_FILE, MODEL_FILE, NGRAM_FILE, TOKENIZER_FILE
-from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, encode_texts, train_tokenizer
 
 from conftest import ROOT, project_config
-
-TEXTS = ["going to the beach today", "going to the bar tonight", "i love the beach so much",
-         "we went to the beauty salon", "see you at the beach"] * 4
+from tiny_light_model import TEXTS, save_test_model, tiny_autocompleter
 
 
 @pytest.fixture(scope="module")
 def completer() -> Autocompleter:
-    tokenizer = train_tokenizer(TEXTS, vocab_size=100, min_frequency=1)
-    torch.manual_seed(0)
-    model = LSTMLanguageModel(LSTMConfig(vocab_size=tokenizer.get_vocab_size(), embedding_dim=16, hidden_dim=16,
-                                         num_layers=1, dropout=0.0, tie_weights=True, softmax_cutoffs=()))
-    return Autocompleter(model, tokenizer, project_config(DataConfig, "data"))
+    return tiny_autocompleter()
 
 
 @pytest.mark.parametrize("proj_size", [0, 8])
@@ -138,18 +126,6 @@ def test_midword_metrics_count_hits_and_saved_keystrokes():
                                                    "midword_keystrokes_saved": round(5 / 16, 5), "midword_texts": 4}
 
 
-def save_test_model(completer: Autocompleter, directory) -> None:
-    """The light model as train_lstm saves it: the LSTM, its tokenizer, an n-gram model and the weight mixing them."""
-    directory.mkdir(parents=True, exist_ok=True)
-    tokenizer = completer.tokenizer
-    tokenizer.save(str(directory / TOKENIZER_FILE))
-    save_model(completer.model, directory / MODEL_FILE, tokenizer.get_vocab())
-    ids = encode_texts(tokenizer, TEXTS, add_bos=False, add_eos=False)
-    KneserNey(3, tokenizer.get_vocab_size(), BOS_ID, EOS_ID, excluded=[PAD_ID, BOS_ID]).fit(ids).save(
-        directory / NGRAM_FILE)
-    save_weight(directory / MIXTURE_FILE, 0.3)
-
-
 def test_command_exit_codes(tmp_path, completer, capsys):
     assert main([""]) == 2 and "prompt is empty" in capsys.readouterr().err
     assert main(["--model-dir", str(tmp_path / "none"), "hello"]) == 1
@@ -235,7 +211,13 @@ def test_command_reads_only_the_last_context_words(tmp_path, completer, monkeypa
     from text_autocomplete import cli
 
     seen: list[str] = []
-    monkeypatch.setattr(cli, "lstm_suggester", lambda *args, **kwargs: lambda text, n, w: seen.append(text) or [])
+
+    class Recorder:
+        def suggest(self, text: str, n: int, w: int) -> list[str]:
+            seen.append(text)
+            return []
+
+    monkeypatch.setattr(cli, "light_autocompleter", lambda *args, **kwargs: Recorder())
     huge = " ".join(["word"] * 20_000 + ["going", "to", "the", "bea"])
     assert main([huge]) == 0
     limit = project_config(AutocompleteConfig, "autocomplete").context_words

@@ -90,13 +90,17 @@ def test_each_stage_declares_exactly_the_params_it_reads(synthetic_pipeline, sta
 
 
 def test_every_parameter_is_read_somewhere(synthetic_pipeline):
-    """Each key of params.yaml is read by a stage or by the `autocomplete` command, so none is dead."""
+    """Each key of params.yaml is read by a stage, by the `autocomplete` command or by its server, so none is dead."""
     from text_autocomplete import cli, params
+    from text_autocomplete.serve import ServeConfig, create_app
+
+    from tiny_light_model import tiny_autocompleter
 
     read = set().union(*(_params_read(read_trace(synthetic_pipeline.parent / "trace", s)) for s in STAGES))
     cli_reads = params.trace_reads()
     try:
         assert cli.main(["--project", str(synthetic_pipeline), "i love the"]) == 0
+        create_app(tiny_autocompleter(), "tiny", params.load_config(ServeConfig, "serve", ROOT / "params.yaml"), 40)
     finally:
         params._reads = None
     everything = {f"{name}.{key}" for name, section in yaml.safe_load((ROOT / "params.yaml").read_text()).items()
@@ -116,11 +120,12 @@ def test_every_config_field_is_a_parameter():
     from text_autocomplete.ngram import NgramConfig
     from text_autocomplete.params import param_fields
     from text_autocomplete.report import ReportConfig
+    from text_autocomplete.serve import ServeConfig
 
     classes = {"data": DataConfig, "split": SplitConfig, "tokenizer": TokenizerConfig, "lstm": LSTMConfig,
                "train": TrainConfig, "eval": EvalConfig, "lstm_eval": LSTMEvalConfig, "gpt2": GPT2Config,
                "report": ReportConfig, "autocomplete": AutocompleteConfig, "ngram": NgramConfig,
-               "mixture": MixtureConfig}
+               "mixture": MixtureConfig, "serve": ServeConfig}
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     assert set(params) == set(classes)
     for name, cls in classes.items():

@@ -5,6 +5,10 @@
     autocomplete -n 5 -w 2 --model transformer "good morning"
     autocomplete --model lstm-int8 "i can't wait to see"   # the int8 phone model
     autocomplete                                 # interactive: one line, one set of suggestions
+    autocomplete serve                           # a web page and an HTTP API at http://127.0.0.1:8000/
+
+`autocomplete serve --help` lists the server's options; to complete the word "serve" itself, type
+`autocomplete -- serve`.
 
 `lstm` (the default) is the light model that ships: the LSTM mixed with the n-gram model saved beside it.
 It works from any folder: the project (params.yaml, models/) is --project, else $AUTOCOMPLETE_PROJECT, else
@@ -27,6 +31,7 @@ from text_autocomplete.errors import UserError
 from text_autocomplete.paths import LSTM_DIR, PARAMS_FILE, PROJECT_ENV, project_root
 
 if TYPE_CHECKING:
+    from text_autocomplete.autocomplete import Autocompleter
     from text_autocomplete.data_utils import DataConfig
 
 EXIT_MODEL, EXIT_USAGE, EXIT_INPUT = 1, 2, 3
@@ -34,7 +39,7 @@ MODEL_DIR_ENV = "AUTOCOMPLETE_MODEL_DIR"
 Suggest = Callable[[str, int, int], list[str]]
 
 
-def lstm_suggester(model_dir: Path, cleaning: DataConfig, int8: bool = False) -> Suggest:
+def light_autocompleter(model_dir: Path, cleaning: DataConfig, int8: bool = False) -> Autocompleter:
     """The shipped light model (the LSTM mixed with the n-gram model), or with `int8` its phone version
     (mobile.py), made from it at load time."""
     from text_autocomplete.autocomplete import Autocompleter
@@ -42,7 +47,7 @@ def lstm_suggester(model_dir: Path, cleaning: DataConfig, int8: bool = False) ->
     from text_autocomplete.mobile import quantize_light_model
 
     model, tokenizer = load_light_model(model_dir)
-    return Autocompleter(quantize_light_model(model) if int8 else model, tokenizer, cleaning).suggest
+    return Autocompleter(quantize_light_model(model) if int8 else model, tokenizer, cleaning)
 
 
 def transformer_suggester(source: str, cleaning: DataConfig) -> Suggest:
@@ -88,6 +93,31 @@ def is_utf8(text: str) -> bool:
     return True
 
 
+def add_location_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", type=Path, default=None,
+                        help=f"the project folder (params.yaml, models/); default ${PROJECT_ENV}, else this checkout")
+    parser.add_argument("--model-dir", type=Path, default=None,
+                        help=f"the light model's folder; default ${MODEL_DIR_ENV}, else PROJECT/{LSTM_DIR}")
+
+
+def locations(args: argparse.Namespace) -> tuple[Path, Path]:
+    """params.yaml and the light model's folder, from the options, else the environment, else this checkout."""
+    project = args.project or project_root()
+    return project / PARAMS_FILE, args.model_dir or Path(os.environ.get(MODEL_DIR_ENV) or project / LSTM_DIR)
+
+
+def config_reader(params_file: Path):
+    """A function giving the typed config of one params.yaml section, read once and checked as the stages check it."""
+    from text_autocomplete.params import build_config, load_params, section
+
+    params = load_params(params_file)
+
+    def config(cls, name: str):
+        return build_config(cls, section(params, name, params_file), name, params_file)
+
+    return config
+
+
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="autocomplete", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -96,15 +126,46 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-w", "--words", type=int, default=3, help="words per suggestion (default 3)")
     parser.add_argument("--model", choices=("lstm", "lstm-int8", "transformer"), default="lstm",
                         help="lstm-int8: the int8 phone model, about 4x faster per word on a CPU")
-    parser.add_argument("--project", type=Path, default=None,
-                        help=f"the project folder (params.yaml, models/); default ${PROJECT_ENV}, else this checkout")
-    parser.add_argument("--model-dir", type=Path, default=None,
-                        help=f"the light model's folder; default ${MODEL_DIR_ENV}, else PROJECT/{LSTM_DIR}")
+    add_location_options(parser)
     parser.add_argument("--transformer", default=None, help="a gpt2.model source; default: params.yaml gpt2.model")
     return parser.parse_args(argv)
 
 
+def serve_main(argv: list[str]) -> int:
+    """`autocomplete serve`: load the light model once and answer the web page and the API until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="autocomplete serve",
+                                     description="A web page and an HTTP API (POST /api/suggest, GET /api/health, "
+                                                 "/docs) answered by the light model.")
+    parser.add_argument("--model", choices=("lstm", "lstm-int8"), default="lstm-int8",
+                        help="lstm-int8 (default): the int8 phone model; lstm: the fp32 model it is made from")
+    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="default 8000; 0 takes a free port")
+    add_location_options(parser)
+    args = parser.parse_args(argv)
+    params_file, model_dir = locations(args)
+    try:
+        from text_autocomplete.autocomplete import AutocompleteConfig
+        from text_autocomplete.data_utils import DataConfig
+        from text_autocomplete.serve import ServeConfig, create_app, run
+
+        config = config_reader(params_file)
+        serve_config, context_words = config(ServeConfig, "serve"), config(AutocompleteConfig, "autocomplete").context_words
+        completer = light_autocompleter(model_dir, config(DataConfig, "data"), int8=args.model == "lstm-int8")
+    except UserError as exc:
+        print(f"autocomplete: {exc}", file=sys.stderr)
+        return EXIT_MODEL
+    try:
+        run(create_app(completer, args.model, serve_config, context_words), args.host, args.port, args.model)
+    except OSError as exc:  # the address is taken or cannot be bound
+        print(f"autocomplete serve: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        return serve_main(argv[1:])
     args = parse_arguments(argv)
     if args.text is not None and not args.text.strip():
         print("autocomplete: the prompt is empty; type some words first", file=sys.stderr)
@@ -115,26 +176,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.suggestions < 1 or args.words < 1:
         print("autocomplete: --suggestions and --words must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    project = args.project or project_root()
-    params_file = project / PARAMS_FILE
-    model_dir = args.model_dir or Path(os.environ.get(MODEL_DIR_ENV) or project / LSTM_DIR)
+    params_file, model_dir = locations(args)
     try:
         from text_autocomplete.autocomplete import AutocompleteConfig, last_words
         from text_autocomplete.data_utils import DataConfig
-        from text_autocomplete.params import build_config, load_params, section
 
-        params = load_params(params_file)  # read once; each section is checked as the stages check it
-
-        def config(cls, name: str):
-            return build_config(cls, section(params, name, params_file), name, params_file)
-
+        config = config_reader(params_file)
         cleaning, context_words = config(DataConfig, "data"), config(AutocompleteConfig, "autocomplete").context_words
         if args.model == "transformer":
             from text_autocomplete.eval_transformer_pipeline import GPT2Config
 
             suggest = transformer_suggester(args.transformer or config(GPT2Config, "gpt2").model, cleaning)
         else:
-            suggest = lstm_suggester(model_dir, cleaning, int8=args.model == "lstm-int8")
+            suggest = light_autocompleter(model_dir, cleaning, int8=args.model == "lstm-int8").suggest
     except UserError as exc:
         print(f"autocomplete: {exc}", file=sys.stderr)
         return EXIT_MODEL

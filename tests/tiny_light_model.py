@@ -1,0 +1,40 @@
+"""A tiny light model for tests: an untrained LSTM with its tokenizer and a Kneser-Ney model of a few texts,
+saved as train_lstm saves the shipped model (so `autocomplete` and `autocomplete serve` can load it)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from text_autocomplete.autocomplete import Autocompleter
+from text_autocomplete.data_utils import DataConfig
+from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel, save_model
+from text_autocomplete.mixture import save_weight
+from text_autocomplete.ngram import KneserNey
+from text_autocomplete.paths import MIXTURE_FILE, MODEL_FILE, NGRAM_FILE, TOKENIZER_FILE
+from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, encode_texts, train_tokenizer
+
+from conftest import project_config
+
+TEXTS = ["going to the beach today", "going to the bar tonight", "i love the beach so much",
+         "we went to the beauty salon", "see you at the beach"] * 4
+
+
+def tiny_autocompleter() -> Autocompleter:
+    tokenizer = train_tokenizer(TEXTS, vocab_size=100, min_frequency=1)
+    torch.manual_seed(0)
+    model = LSTMLanguageModel(LSTMConfig(vocab_size=tokenizer.get_vocab_size(), embedding_dim=16, hidden_dim=16,
+                                         num_layers=1, dropout=0.0, tie_weights=True, softmax_cutoffs=()))
+    return Autocompleter(model, tokenizer, project_config(DataConfig, "data"))
+
+
+def save_test_model(completer: Autocompleter, directory: Path) -> None:
+    """The light model as train_lstm saves it: the LSTM, its tokenizer, an n-gram model and the weight mixing them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tokenizer = completer.tokenizer
+    tokenizer.save(str(directory / TOKENIZER_FILE))
+    save_model(completer.model, directory / MODEL_FILE, tokenizer.get_vocab())
+    ids = encode_texts(tokenizer, TEXTS, add_bos=False, add_eos=False)
+    KneserNey(3, tokenizer.get_vocab_size(), BOS_ID, EOS_ID, excluded=[PAD_ID, BOS_ID]).fit(ids).save(
+        directory / NGRAM_FILE)
+    save_weight(directory / MIXTURE_FILE, 0.3)
