@@ -105,6 +105,8 @@ BAD_INPUTS = [  # (what, method, path, body bytes, content type, status, words t
      ["k:", "greater than or equal to 1"]),
     ("k too large", "POST", "/api/suggest", json.dumps({"text": "hi", "k": CONFIG.max_suggestions + 1}),
      "application/json", 422, ["k:", f"less than or equal to {CONFIG.max_suggestions}"]),
+    ("a lone surrogate", "POST", "/api/suggest", b'{"text": "going \\ud800 to"}', "application/json", 422,
+     ["text:", "unicode"]),
     ("not UTF-8", "POST", "/api/suggest", b'{"text": "caf\xe9 au lait"}', "application/json", 400,
      ["not UTF-8", "0xe9", "position 13"]),
     ("not JSON by its type", "POST", "/api/suggest", b"text=hi", "application/x-www-form-urlencoded", 415,

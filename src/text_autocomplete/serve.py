@@ -171,7 +171,9 @@ def create_app(completer: Autocompleter, model_name: str, config: ServeConfig, c
                                 f"at character {error['loc'][-1]})")
             else:
                 problems.append(f"{field_name(error['loc'])}: {error['msg']}")
-        return JSONResponse({"error": "; ".join(problems), "detail": jsonable_encoder(exc.errors())}, 422)
+        # The input is not echoed back: it may be long, or a lone surrogate ("\\ud800") that cannot be sent.
+        detail = [{key: value for key, value in error.items() if key != "input"} for error in exc.errors()]
+        return JSONResponse({"error": "; ".join(problems), "detail": jsonable_encoder(detail)}, 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def named_http_errors(request: Request, exc: StarletteHTTPException) -> JSONResponse:
