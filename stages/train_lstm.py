@@ -1,11 +1,18 @@
 """Stage `train_lstm`: data/train.csv + data/val.csv -> models/lstm/ (model.pt, tokenizer.json, ngram.npz,
 mixture.json), dvclive logs, metrics/train.yml, results/train.json, results/ngram_orders.csv and
-results/mixture_weights.csv: the LSTM, the Kneser-Ney n-gram model and the weight that mixes them."""
+results/mixture_weights.csv: the LSTM, the Kneser-Ney n-gram model and the weight that mixes them.
+
+dvc.yaml runs it as `torchrun --standalone --nproc_per_node=${train.nproc} stages/train_lstm.py`: every process
+trains the LSTM on its share of the batches; rank 0 alone logs, writes, and then fits the n-gram model and the
+mixture weight."""
+import contextlib
 from pathlib import Path
 
 from dvclive import Live
+from torch.distributed.elastic.multiprocessing.errors import record
 
 from text_autocomplete.data_utils import DataConfig, read_texts
+from text_autocomplete.distributed import device_for, join, leave, world_from_env
 from text_autocomplete.evaluation import EvalConfig
 from text_autocomplete.lstm_model import LSTMConfig, load_model
 from text_autocomplete.lstm_train import TRAIN_METRIC_KEYS, TokenizerConfig, TrainConfig, Trainer
@@ -32,14 +39,22 @@ from text_autocomplete.tokenizer import encode_texts, load_tokenizer
 from _common import run_stage
 
 
+@record  # a failing process's error is what torchrun reports, and it stops the other processes
 def main() -> None:
+    world = world_from_env()
+    join(world, device_for(world))
     train_texts, val_texts = read_texts(TRAIN_CSV), read_texts(VAL_CSV)
     trainer = Trainer(train_texts, val_texts,
                       lstm=load_config(LSTMConfig, "lstm"), tok=load_config(TokenizerConfig, "tokenizer"),
                       train=load_config(TrainConfig, "train"), eval_config=load_config(EvalConfig, "eval"),
-                      cleaning=load_config(DataConfig, "data"), out_dir=LSTM_DIR, checkpoint_path=CHECKPOINT)
-    with Live(TRAIN_LIVE_DIR, save_dvc_exp=False, dvcyaml=False) as live:
-        summary = trainer.fit(live)
+                      cleaning=load_config(DataConfig, "data"), out_dir=LSTM_DIR, checkpoint_path=CHECKPOINT,
+                      world=world)
+    live = Live(TRAIN_LIVE_DIR, save_dvc_exp=False, dvcyaml=False) if world.is_main else contextlib.nullcontext()
+    with live:
+        summary = trainer.fit(live if world.is_main else None)
+    leave()
+    if not world.is_main:
+        return
     save_record(summary, TRAIN_METRIC_KEYS, TRAIN_RUN)
     print(", ".join(f"{k}={v}" for k, v in summary.items()))
 

@@ -3,12 +3,18 @@
 Every epoch logs train/val loss, val perplexity and val ROUGE (by the shared evaluator) with
 dvclive and prints a few completions. The best model is saved as soon as it appears; a
 checkpoint of the latest epoch lets an interrupted run resume where it stopped.
+
+Under torchrun with several processes (distributed.py) the model is wrapped in DistributedDataParallel: each
+process trains on its share of every epoch's batches and the gradients are averaged, so one step takes
+`train.nproc` batches and the schedule counts those steps. Rank 0 alone validates, logs, prints and writes;
+the others receive its figures, so that all stop at the same epoch.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import math
+import os
 import random
 import time
 from dataclasses import asdict, dataclass, replace
@@ -17,8 +23,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.parallel import DistributedDataParallel
 
 from text_autocomplete.data_utils import DataConfig
+from text_autocomplete.distributed import World, device_for, from_main, gathered
+from text_autocomplete.errors import UserError
 from text_autocomplete.eval_lstm import LSTMCompleter
 from text_autocomplete.evaluation import EvalConfig, evaluate, make_examples
 from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel, save_model, vocabulary_fingerprint
@@ -57,6 +66,11 @@ class TrainConfig:
     show_examples: int
     num_threads: int  # 0 = torch's default
     bucket: bool  # length-bucketed batches (False: plain random batches)
+    nproc: int  # processes training together (torchrun, dvc.yaml); batch_size is per process
+
+
+# For the tests of resume and of a failing process: "RANK:STEP" makes that rank fail before that global step.
+FAIL_AT_ENV = "TEXT_AUTOCOMPLETE_FAIL_AT"
 
 
 def seed_everything(seed: int) -> None:
@@ -65,16 +79,24 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def pick_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def warmup_cosine(step: int, warmup: int, total: int) -> float:
     """LR multiplier: linear warm-up, then cosine decay to 10% by the last step."""
     if step < warmup:
         return (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+class LossOf(torch.nn.Module):
+    """The model's training loss as a module's forward: DistributedDataParallel averages the gradients of what
+    goes through forward."""
+
+    def __init__(self, model: LSTMLanguageModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.model.loss(inputs, targets, mask)
 
 
 @torch.no_grad()
@@ -102,24 +124,37 @@ class Trainer:
 
     def __init__(self, train_texts: list[str], val_texts: list[str], lstm: LSTMConfig, tok: TokenizerConfig,
                  train: TrainConfig, eval_config: EvalConfig, cleaning: DataConfig, out_dir: Path,
-                 checkpoint_path: Path):
-        seed_everything(train.seed)
+                 checkpoint_path: Path, world: World | None = None):
+        world = world or World()
+        if train.nproc != world.size:
+            raise UserError(f"params.yaml train.nproc={train.nproc}, but {world.size} process(es) run: start the "
+                            f"stage through torchrun --nproc_per_node={train.nproc} (`dvc repro` does)")
+        if world.distributed and not train.bucket:
+            raise UserError("params.yaml train.bucket: false (plain random batches) trains in one process only; "
+                            "set train.nproc: 1")
+        seed_everything(train.seed)  # every process builds the same model
         if train.num_threads:
             torch.set_num_threads(train.num_threads)
-        self.config, self.eval_config, self.cleaning = train, eval_config, cleaning
+        self.config, self.eval_config, self.cleaning, self.world = train, eval_config, cleaning, world
         self.out_dir, self.checkpoint_path = Path(out_dir), Path(checkpoint_path)
-        self.device = pick_device()
+        self.device = device_for(world)
         self.tokenizer = train_tokenizer(train_texts, tok.vocab_size, tok.min_frequency)
         self.vocab = self.tokenizer.get_vocab()
         self.lstm_config = replace(lstm, vocab_size=self.tokenizer.get_vocab_size())
         self.train_loader = make_loader(
             NextTokenDataset(encode_texts(self.tokenizer, train_texts), train.max_len),
-            train.batch_size, seed=train.seed, bucket=train.bucket)
+            train.batch_size, seed=train.seed, bucket=train.bucket, rank=world.rank, world_size=world.size)
         self.val_loader = make_loader(
             NextTokenDataset(encode_texts(self.tokenizer, val_texts), train.max_len),
             train.batch_size, seed=train.seed, shuffle=False)
         self.val_examples = make_examples(val_texts)[:train.val_rouge_texts]
         self.model = LSTMLanguageModel(self.lstm_config).to(self.device)
+        if world.rank:  # its own dropout masks (rank 0 keeps the one-process run's random stream)
+            torch.manual_seed(train.seed + world.rank)
+        device_ids = [self.device.index] if self.device.type == "cuda" else None
+        self.loss_of = (DistributedDataParallel(LossOf(self.model), device_ids=device_ids) if world.distributed
+                        else LossOf(self.model))
+        self.fail_at = _fail_at(world)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=train.lr, weight_decay=train.weight_decay,
                                            fused=True)
         total_steps = train.epochs * len(self.train_loader)
@@ -133,25 +168,32 @@ class Trainer:
 
     # ----------------------------------------------------------------- one epoch
     def train_epoch(self, epoch: int) -> float:
+        """One epoch; the train loss returned is this process's (rank 0's is logged)."""
         self.model.train()
         if isinstance(self.train_loader.batch_sampler, BucketBatchSampler):
             self.train_loader.batch_sampler.set_epoch(epoch)  # a new seeded batch order every epoch
         use_amp = self.device.type == "cuda"
         total, count = 0.0, 0
-        bar = progress(self.train_loader, desc=f"epoch {epoch + 1}/{self.config.epochs}", unit="batch")
-        for batch in bar:
+        main = self.world.is_main
+        desc = f"epoch {epoch + 1}/{self.config.epochs}"
+        bar = progress(self.train_loader, desc=desc, unit="batch") if main else None  # one bar, rank 0's
+        for batch in bar if main else self.train_loader:
+            if self.scheduler.last_epoch == self.fail_at:
+                raise RuntimeError(f"rank {self.world.rank}: failure injected before step {self.fail_at} "
+                                   f"({FAIL_AT_ENV})")
             batch = batch.to(self.device)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
-                loss = self.model.loss(batch.inputs, batch.targets, batch.mask)
+                loss = self.loss_of(batch.inputs, batch.targets, batch.mask)
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # under DistributedDataParallel, also averages the gradients of all processes
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
             self.optimizer.step()
             self.scheduler.step()
             n = int(batch.mask.sum())
             total += loss.item() * n
             count += n
-            bar.set_postfix(loss=f"{total / count:.3f}", refresh=False)
+            if main:
+                bar.set_postfix(loss=f"{total / count:.3f}", refresh=False)
         return total / max(count, 1)
 
     def validate(self) -> tuple[dict[str, float], list[dict[str, str]]]:
@@ -165,73 +207,103 @@ class Trainer:
 
     # ----------------------------------------------------------------- checkpoints
     def save_checkpoint(self, epoch: int) -> None:
+        """Rank 0 writes the one checkpoint: the weights and optimiser are the same in every process, the random
+        streams (dropout) are gathered from each."""
+        rng_by_rank = gathered(torch.get_rng_state(), self.world)
+        if not self.world.is_main:
+            return
         state = {"fingerprint": self.fingerprint, "epoch": epoch, "model": self.model.state_dict(),
                  "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                  "history": self.history, "best_val_loss": self.best_val_loss,
                  "epochs_without_improvement": self.epochs_without_improvement,
-                 "torch_rng": torch.get_rng_state()}
+                 "torch_rng": rng_by_rank[0], "torch_rng_by_rank": rng_by_rank}
         self.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.checkpoint_path.with_suffix(".tmp")
         torch.save(state, tmp)
         tmp.replace(self.checkpoint_path)
 
     def try_resume(self) -> int:
-        """Load the checkpoint of this very run if there is one; return the epoch to start from."""
-        if not self.checkpoint_path.exists():
+        """Load the checkpoint of this very run if there is one; return the epoch to start from. Rank 0 decides
+        (and alone prints why not); every process then loads the same file."""
+        usable = self._checkpoint_usable() if self.world.is_main else None
+        if not from_main(usable, self.world):
             return 0
-        try:
-            state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
-        except Exception as exc:  # a damaged checkpoint only costs the progress it held
-            print(f"warning: {self.checkpoint_path} is unreadable ({exc}); training from scratch")
-            return 0
-        if state.get("fingerprint") != self.fingerprint:
-            print(f"{self.checkpoint_path} belongs to another run (params or data changed); training from scratch")
-            return 0
+        state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.history = state["history"]
         self.best_val_loss = state["best_val_loss"]
         self.epochs_without_improvement = state["epochs_without_improvement"]
-        torch.set_rng_state(state["torch_rng"])
-        print(f"resuming from {self.checkpoint_path} after epoch {state['epoch'] + 1}")
+        torch.set_rng_state(state.get("torch_rng_by_rank", [state["torch_rng"]])[self.world.rank].cpu())
+        if self.world.is_main:
+            print(f"resuming from {self.checkpoint_path} after epoch {state['epoch'] + 1}")
         return state["epoch"] + 1
+
+    def _checkpoint_usable(self) -> bool:
+        if not self.checkpoint_path.exists():
+            return False
+        try:
+            state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
+        except Exception as exc:  # a damaged checkpoint only costs the progress it held
+            print(f"warning: {self.checkpoint_path} is unreadable ({exc}); training from scratch")
+            return False
+        if state.get("fingerprint") != self.fingerprint:
+            print(f"{self.checkpoint_path} belongs to another run (params or data changed); training from scratch")
+            return False
+        return True
 
     # ----------------------------------------------------------------- the loop
     def fit(self, live) -> dict[str, Any]:
-        """Train, logging to the dvclive `live`; return a summary of the run (val figures: the best epoch's)."""
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.tokenizer.save(str(self.out_dir / TOKENIZER_FILE))
+        """Train, logging to the dvclive `live` (None in the processes other than rank 0); return a summary of the
+        run (val figures: the best epoch's)."""
+        main = self.world.is_main
+        if main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self.tokenizer.save(str(self.out_dir / TOKENIZER_FILE))
         start_epoch = self.try_resume()
-        for past in self.history:  # a resumed run re-logs what the interrupted one had logged
-            _log_epoch(live, past)
-        print(f"model: {self.model.parameter_count():,} parameters, vocab {self.lstm_config.vocab_size}, "
-              f"{len(self.train_loader)} batches/epoch on {self.device}")
+        if main:
+            for past in self.history:  # a resumed run re-logs what the interrupted one had logged
+                _log_epoch(live, past)
+            print(f"model: {self.model.parameter_count():,} parameters, vocab {self.lstm_config.vocab_size}, "
+                  f"{len(self.train_loader)} batches/epoch on {self.device}"
+                  + (f" in each of {self.world.size} processes" if self.world.distributed else ""))
         for epoch in range(start_epoch, self.config.epochs):
             if self.epochs_without_improvement >= self.config.patience:
                 break
             started = time.perf_counter()
             train_loss = self.train_epoch(epoch)
-            metrics, examples = self.validate()
-            metrics = {"epoch": epoch + 1, "train_loss": train_loss, **metrics,
-                       "lr": self.scheduler.get_last_lr()[0], "epoch_seconds": time.perf_counter() - started}
+            metrics = examples = None
+            if main:  # validated once, by rank 0; the others wait for its figures
+                metrics, examples = self.validate()
+                metrics = {"epoch": epoch + 1, "train_loss": train_loss, **metrics,
+                           "lr": self.scheduler.get_last_lr()[0], "epoch_seconds": time.perf_counter() - started}
+                _log_epoch(live, metrics)
+                _print_epoch(metrics, examples)
+            metrics = from_main(metrics, self.world)
             self.history.append(metrics)
-            _log_epoch(live, metrics)
-            _print_epoch(metrics, examples)
             if metrics["val_loss"] < self.best_val_loss:
                 self.best_val_loss = metrics["val_loss"]
                 self.epochs_without_improvement = 0
-                save_model(self.model, self.out_dir / MODEL_FILE, self.vocab,
-                           {"epoch": epoch + 1, "val_loss": metrics["val_loss"]})
+                if main:
+                    save_model(self.model, self.out_dir / MODEL_FILE, self.vocab,
+                               {"epoch": epoch + 1, "val_loss": metrics["val_loss"]})
             else:
                 self.epochs_without_improvement += 1
             self.save_checkpoint(epoch)
-        self.checkpoint_path.unlink(missing_ok=True)  # finished: nothing to resume
+        if main:
+            self.checkpoint_path.unlink(missing_ok=True)  # finished: nothing to resume
         best = min(self.history, key=lambda m: m["val_loss"])
         return {**{k: round(v, 5) for k, v in best.items() if k.startswith("val_")},
                 "best_epoch": best["epoch"], "epochs_run": len(self.history),
                 "parameters": self.model.parameter_count(), "vocab_size": self.lstm_config.vocab_size,
                 "train_seconds": round(sum(m["epoch_seconds"] for m in self.history), 1)}
+
+
+def _fail_at(world: World) -> int | None:
+    """The global step before which this rank is to fail, from FAIL_AT_ENV ("RANK:STEP"); None for no failure."""
+    rank, _, step = os.environ.get(FAIL_AT_ENV, "").partition(":")
+    return int(step) if rank.strip() and int(rank) == world.rank else None
 
 
 def _log_epoch(live, metrics: dict[str, float]) -> None:

@@ -50,15 +50,22 @@ class BucketBatchSampler(Sampler[list[int]]):
 
     Indices are shuffled, cut into pools of `pool_batches` batches, each pool sorted by length
     and cut into batches; the batches are shuffled again so an epoch does not go short to long.
+
+    With `world_size` processes, every process draws the same epoch's batches (same seed and epoch) and takes
+    every `world_size`-th from its `rank`: disjoint shares of equal size, so that all take as many steps. The
+    last few batches (fewer than `world_size`) sit the epoch out; another epoch's shuffle brings them back.
     """
 
     def __init__(self, lengths: Sequence[int], batch_size: int, seed: int = 0, pool_batches: int = 50,
-                 shuffle: bool = True):
+                 shuffle: bool = True, rank: int = 0, world_size: int = 1):
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is not one of {world_size} processes")
         self.lengths = torch.as_tensor(lengths)
         self.batch_size = batch_size
         self.seed = seed
         self.pool_size = batch_size * pool_batches
         self.shuffle = shuffle
+        self.rank, self.world_size = rank, world_size
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -75,22 +82,27 @@ class BucketBatchSampler(Sampler[list[int]]):
             batches += [pool[i:i + self.batch_size].tolist() for i in range(0, len(pool), self.batch_size)]
         if self.shuffle:
             batches = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
-        return batches
+        return batches[self.rank:len(self) * self.world_size:self.world_size]
 
     def __iter__(self) -> Iterator[list[int]]:
         return iter(self._batches())
 
     def __len__(self) -> int:
+        """Batches per epoch for this process (all of them for one process)."""
         full_pools, rest = divmod(len(self.lengths), self.pool_size)
-        return full_pools * (self.pool_size // self.batch_size) + -(-rest // self.batch_size)
+        return (full_pools * (self.pool_size // self.batch_size) + -(-rest // self.batch_size)) // self.world_size
 
 
 def make_loader(dataset: NextTokenDataset, batch_size: int, seed: int = 0, shuffle: bool = True,
-                bucket: bool = True) -> DataLoader:
-    """A DataLoader over `dataset`; `bucket=False` gives plain random batches (the padding-heavy baseline)."""
+                bucket: bool = True, rank: int = 0, world_size: int = 1) -> DataLoader:
+    """A DataLoader over `dataset` (this process's share of it, of `world_size`); `bucket=False` gives plain
+    random batches (the padding-heavy baseline, one process only)."""
     if bucket:
-        sampler = BucketBatchSampler(dataset.lengths(), batch_size, seed=seed, shuffle=shuffle)
+        sampler = BucketBatchSampler(dataset.lengths(), batch_size, seed=seed, shuffle=shuffle, rank=rank,
+                                     world_size=world_size)
         return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate_next_token)
+    if world_size > 1:
+        raise ValueError("plain random batches (train.bucket: false) are for one process; set train.nproc: 1")
     generator = torch.Generator().manual_seed(seed)
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator,
                       collate_fn=collate_next_token)
