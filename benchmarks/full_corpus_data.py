@@ -28,7 +28,7 @@ from _results import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT.parent / "shared" / "data" / "tweets.txt"
-FULL_CORPUS_TWEETS = 1_600_498
+FULL_CORPUS_TWEETS = 1_600_498  # sentiment140 as the course distributes it
 
 
 def make_corpus(path: Path, lines: int) -> None:

@@ -1,10 +1,10 @@
 """One training epoch at the full corpus's size, through the project's own trainer, on a GPU when there is one
 (bf16 autocast) or on the CPU: target tokens/s, the epoch's training time and the val loss after it.
 
-    python benchmarks/full_corpus_epoch.py [--tweets 1236872] [--cpu]
+    python benchmarks/full_corpus_epoch.py [--tweets N] [--cpu]
 
 The training set is data/train.csv repeated (in order) to --tweets texts, by default the train split of the
-full 1.6M-tweet corpus (1,236,872 after cleaning and an 80% split: reports/benchmarks/full_corpus_data.json);
+full 1.6M-tweet corpus after cleaning and an 80% split (as measured in reports/benchmarks/full_corpus_data.json);
 val is data/val.csv. Sizes and optimisation are params.yaml's, one epoch. --cpu hides the GPU, so that the same
 data on both gives the val-loss comparison of the bf16 GPU path with fp32 on the CPU. Writes
 reports/benchmarks/full_corpus_epoch_<device>.json.
@@ -12,6 +12,7 @@ reports/benchmarks/full_corpus_epoch_<device>.json.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -31,14 +32,18 @@ from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer, 
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import TRAIN_CSV, VAL_CSV
 
-from _results import write_results
+from _results import RESULTS_DIR, write_results
 
-FULL_CORPUS_TRAIN_TWEETS = 1_236_872
+
+def full_corpus_train_tweets() -> int:
+    """The train split's size when the full corpus goes through prepare and split (benchmarks/full_corpus_data.py)."""
+    return json.loads((RESULTS_DIR / "full_corpus_data.json").read_text())["split_sizes"]["train"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tweets", type=int, default=FULL_CORPUS_TRAIN_TWEETS)
+    parser.add_argument("--tweets", type=int, default=full_corpus_train_tweets(),
+                        help="default: the full corpus's train split, from reports/benchmarks/full_corpus_data.json")
     parser.add_argument("--cpu", action="store_true", help="train on the CPU even where there is a GPU")
     args = parser.parse_args()
     sample, val_texts = read_texts(TRAIN_CSV), read_texts(VAL_CSV)

@@ -15,11 +15,12 @@ import sys
 import time
 from pathlib import Path
 
+from full_corpus_data import FULL_CORPUS_TWEETS
+
 from text_autocomplete.paths import DATA_COUNTS
 
 from _results import write_results
 
-FULL_CORPUS_TWEETS = 1_600_498  # sentiment140 as the course distributes it
 GROWS_WITH_CORPUS = ("prepare", "split", "train_lstm")
 
 

@@ -38,6 +38,13 @@ def run_stage(stage: str, workdir: Path, *args: str) -> subprocess.CompletedProc
                           capture_output=True, text=True, timeout=600, check=False)
 
 
+def run_command(args: list[str], cwd, stdin: bytes = b"", **env: str) -> subprocess.CompletedProcess:
+    """The installed `autocomplete` command, run from `cwd`."""
+    command = str(Path(sys.executable).parent / "autocomplete")
+    return subprocess.run([command, *args], input=stdin, capture_output=True, cwd=cwd, timeout=120, check=False,
+                          env={**os.environ, **env})
+
+
 def project_config(cls, section: str, **overrides):
     """The config of `section` as the project's params.yaml holds it, with `overrides` (the one source of values)."""
     from dataclasses import replace

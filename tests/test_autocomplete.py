@@ -1,11 +1,9 @@
 """Word and phrase completion, the mid-word metric, and the `autocomplete` command's exit codes."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -22,7 +20,7 @@ from text_autocomplete.autocomplete import (
 )
 from text_autocomplete.cli import main
 
-from conftest import ROOT, project_config
+from conftest import ROOT, project_config, run_command
 from tiny_light_model import TEXTS, save_test_model, tiny_autocompleter
 
 
@@ -136,13 +134,6 @@ def test_command_exit_codes(tmp_path, completer, capsys):
         assert main(["--model", model, "--model-dir", str(tmp_path), "-n", "2", "-w", "2", "going to the bea"]) == 0
         lines = capsys.readouterr().out.split("\n")
         assert lines[0].split()[0] in {"beach", "beauty"} and len(lines[0].split()) == 2
-
-
-def run_command(args: list[str], cwd, stdin: bytes = b"", **env: str) -> subprocess.CompletedProcess:
-    """The installed `autocomplete` command, run from `cwd`."""
-    command = str(Path(sys.executable).parent / "autocomplete")
-    return subprocess.run([command, *args], input=stdin, capture_output=True, cwd=cwd, timeout=120, check=False,
-                          env={**os.environ, **env})
 
 
 def answers(stdout: bytes) -> list[list[str]]:

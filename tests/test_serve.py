@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +13,7 @@ from text_autocomplete import serve
 from text_autocomplete.autocomplete import AutocompleteConfig
 from text_autocomplete.serve import ServeConfig, create_app, keyboard_suggestions, listening_socket, served
 
-from conftest import project_config
+from conftest import project_config, run_command
 from tiny_light_model import save_test_model, tiny_autocompleter
 
 CONFIG = project_config(ServeConfig, "serve")
@@ -151,11 +148,6 @@ def test_page_and_docs_are_served(client):
     assert "/api/suggest" in client.get("/openapi.json").json()["paths"]
 
 
-def command(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "autocomplete"), *args], capture_output=True,
-                          text=True, timeout=120, check=False)
-
-
 def test_serve_command_starts_answers_and_reports_problems(tmp_path, completer):
     save_test_model(completer, tmp_path / "model")
     with served(["--model-dir", str(tmp_path / "model"), "--model", "lstm"]) as url:
@@ -166,10 +158,10 @@ def test_serve_command_starts_answers_and_reports_problems(tmp_path, completer):
             answer = json.load(response)
         assert answer["model"] == "lstm" and answer["completions"][0].startswith("bea")
         port = url.rsplit(":", 1)[1]
-        taken = command("serve", "--model-dir", str(tmp_path / "model"), "--port", port)
-        assert taken.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in taken.stderr
-    missing = command("serve", "--model-dir", str(tmp_path / "none"), "--port", "0")
-    assert missing.returncode == 1 and "not found" in missing.stderr
+        taken = run_command(["serve", "--model-dir", str(tmp_path / "model"), "--port", port], tmp_path)
+        assert taken.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in taken.stderr.decode()
+    missing = run_command(["serve", "--model-dir", str(tmp_path / "none"), "--port", "0"], tmp_path)
+    assert missing.returncode == 1 and "not found" in missing.stderr.decode()
 
 
 def test_the_listening_socket_is_tcp_by_name():

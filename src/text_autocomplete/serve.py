@@ -99,18 +99,18 @@ class BodyGuard:
     problem (FastAPI would answer the last two with a bare "error parsing the body")."""
 
     def __init__(self, app, max_bytes: int, max_text_chars: int):
-        self.app, self.max_bytes, self.max_text_chars = app, max_bytes, max_text_chars
+        self.app, self.max_bytes = app, max_bytes
+        message = (f"request body over the limit of {max_bytes} bytes (the text may have at most "
+                   f"{max_text_chars} characters: serve.max_text_chars)")
+        self.too_large = (413, message)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "POST":
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
-        limit = (f"request body over the limit of {self.max_bytes} bytes (the text may have at most "
-                 f"{self.max_text_chars} characters: serve.max_text_chars)")
-        too_large = (413, limit)
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            return await refuse(send, *too_large)
+            return await refuse(send, *self.too_large)
         body, more = b"", True
         while more:  # also bounds a body sent without a length, or longer than it said
             message = await receive()
@@ -119,7 +119,7 @@ class BodyGuard:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.max_bytes:
-                return await refuse(send, *too_large)
+                return await refuse(send, *self.too_large)
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1")
         if content_type.lower() != "application/json":
             return await refuse(send, 415, f"send JSON with Content-Type: application/json (got {content_type!r})")
