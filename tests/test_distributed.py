@@ -2,6 +2,7 @@
 model and a small real sample, against a one-process reference, through a failure and a resume."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -56,11 +57,9 @@ def make_project(folder: Path, texts: list[str], **train) -> Path:
 
 
 def torchrun(folder: Path, nproc: int = 2, **env: str) -> subprocess.CompletedProcess:
-    import os
-
     return subprocess.run([TORCHRUN, "--standalone", f"--nproc_per_node={nproc}", str(ROOT / "stages" / "train_lstm.py")],
                           cwd=folder, capture_output=True, text=True, timeout=300, check=False,
-                          env={**os.environ, **env})
+                          env={**os.environ, "PYTHONFAULTHANDLER": "1", **env})  # a crash prints its stack
 
 
 def read_curve(folder: Path, name: str) -> list[str]:

@@ -8,6 +8,7 @@ An error in one process ends it; torchrun then stops the others and reports that
 """
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -58,9 +59,11 @@ def join(world: World, device: torch.device) -> None:
 
 
 def leave() -> None:
-    """Leave the group once every process is here: one tearing down its connections while another still
-    finishes its last collective crashed (SIGSEGV) in a test."""
+    """Leave the group once every process is here (one tearing down its connections while another still finishes
+    its last collective crashed), after whatever holds it is freed (a DistributedDataParallel wrapper in a
+    reference cycle would otherwise end it during the interpreter's exit)."""
     if dist.is_initialized():
+        gc.collect()
         dist.barrier()
         dist.destroy_process_group()
 

@@ -216,7 +216,7 @@ class Trainer:
                  "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                  "history": self.history, "best_val_loss": self.best_val_loss,
                  "epochs_without_improvement": self.epochs_without_improvement,
-                 "torch_rng": rng_by_rank[0], "torch_rng_by_rank": rng_by_rank}
+                 "torch_rng_by_rank": rng_by_rank}
         self.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.checkpoint_path.with_suffix(".tmp")
         torch.save(state, tmp)
@@ -224,34 +224,36 @@ class Trainer:
 
     def try_resume(self) -> int:
         """Load the checkpoint of this very run if there is one; return the epoch to start from. Rank 0 decides
-        (and alone prints why not); every process then loads the same file."""
-        usable = self._checkpoint_usable() if self.world.is_main else None
-        if not from_main(usable, self.world):
+        (and alone prints why not); the other processes then load the same file."""
+        state = self._usable_checkpoint() if self.world.is_main else None
+        if not from_main(state is not None, self.world):
             return 0
-        state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+        if state is None:
+            state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.history = state["history"]
         self.best_val_loss = state["best_val_loss"]
         self.epochs_without_improvement = state["epochs_without_improvement"]
-        torch.set_rng_state(state.get("torch_rng_by_rank", [state["torch_rng"]])[self.world.rank].cpu())
+        torch.set_rng_state(state["torch_rng_by_rank"][self.world.rank])
         if self.world.is_main:
             print(f"resuming from {self.checkpoint_path} after epoch {state['epoch'] + 1}")
         return state["epoch"] + 1
 
-    def _checkpoint_usable(self) -> bool:
+    def _usable_checkpoint(self) -> dict[str, Any] | None:
+        """The checkpoint's contents when it exists, reads, and was written by this very run (same fingerprint)."""
         if not self.checkpoint_path.exists():
-            return False
+            return None
         try:
             state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
-        except Exception as exc:  # a damaged checkpoint only costs the progress it held
+        except Exception as exc:  # noqa: BLE001 - a damaged checkpoint only costs the progress it held
             print(f"warning: {self.checkpoint_path} is unreadable ({exc}); training from scratch")
-            return False
+            return None
         if state.get("fingerprint") != self.fingerprint:
             print(f"{self.checkpoint_path} belongs to another run (params or data changed); training from scratch")
-            return False
-        return True
+            return None
+        return state
 
     # ----------------------------------------------------------------- the loop
     def fit(self, live) -> dict[str, Any]:
@@ -293,6 +295,9 @@ class Trainer:
             self.save_checkpoint(epoch)
         if main:
             self.checkpoint_path.unlink(missing_ok=True)  # finished: nothing to resume
+        # DistributedDataParallel keeps the process group alive: freed now, the group ends when it is left
+        # (distributed.leave) and not at the interpreter's exit, where gloo's teardown can crash (SIGSEGV in CI).
+        self.loss_of = LossOf(self.model)
         best = min(self.history, key=lambda m: m["val_loss"])
         return {**{k: round(v, 5) for k, v in best.items() if k.startswith("val_")},
                 "best_epoch": best["epoch"], "epochs_run": len(self.history),
