@@ -12,7 +12,6 @@ reports/benchmarks/full_corpus_epoch_<device>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -32,17 +31,13 @@ from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer, 
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import TRAIN_CSV, VAL_CSV
 
-from _results import RESULTS_DIR, write_results
-
-
-def full_corpus_train_tweets() -> int:
-    """The train split's size when the full corpus goes through prepare and split (benchmarks/full_corpus_data.py)."""
-    return json.loads((RESULTS_DIR / "full_corpus_data.json").read_text())["split_sizes"]["train"]
+from _results import write_results
+from full_corpus_data import full_corpus_train_texts
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tweets", type=int, default=full_corpus_train_tweets(),
+    parser.add_argument("--tweets", type=int, default=full_corpus_train_texts(),
                         help="default: the full corpus's train split, from reports/benchmarks/full_corpus_data.json")
     parser.add_argument("--cpu", action="store_true", help="train on the CPU even where there is a GPU")
     args = parser.parse_args()

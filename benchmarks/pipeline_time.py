@@ -15,11 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-from full_corpus_data import FULL_CORPUS_TWEETS
-
 from text_autocomplete.paths import DATA_COUNTS
 
 from _results import write_results
+from full_corpus_data import FULL_CORPUS_TWEETS
 
 GROWS_WITH_CORPUS = ("prepare", "split", "train_lstm")
 
