@@ -170,22 +170,31 @@ class Autocompleter:
             best = scores.topk(min(k, len(self.index.ids))).indices
         return [self.tokenizer.id_to_token(int(i)) for i in best]
 
-    def suggest(self, text: str, n_suggestions: int = 3, n_words: int = 3) -> list[str]:
-        """Phrase suggestions for `text`: the current word finished first if the text ends inside one."""
+    def read_typed(self, text: str) -> str:
+        """Read `text` from its start up to the word being typed; return that word's letters, cleaned ("" when
+        the text ends between words)."""
         typed, partial = split_partial_word(text)
-        prefix = clean_text(partial, self.cleaning) if partial else ""
         self.reset()
         self.feed(typed)
-        first_words = self.next_words(n_suggestions, prefix)
+        return clean_text(partial, self.cleaning) if partial else ""
+
+    def continue_phrase(self, phrase: list[str], n_words: int) -> list[str]:
+        """`phrase` extended to `n_words` with the most likely word each time; the model has read every word
+        of `phrase` but the last."""
+        phrase = list(phrase)
+        for _ in range(n_words - len(phrase)):
+            self.feed(phrase[-1])
+            phrase += self.next_words(1)
+        return phrase
+
+    def suggest(self, text: str, n_suggestions: int = 3, n_words: int = 3) -> list[str]:
+        """Phrase suggestions for `text`: the current word finished first if the text ends inside one."""
+        first_words = self.next_words(n_suggestions, self.read_typed(text))
         typed_so_far = self.reading
         suggestions = []
         for word in first_words:
             self.restore(typed_so_far)
-            phrase = [word]
-            for _ in range(n_words - 1):
-                self.feed(phrase[-1])
-                phrase += self.next_words(1)
-            suggestions.append(" ".join(phrase))
+            suggestions.append(" ".join(self.continue_phrase([word], n_words)))
         self.restore(typed_so_far)
         return suggestions
 

@@ -33,8 +33,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from text_autocomplete.autocomplete import Autocompleter, last_words, split_partial_word
-from text_autocomplete.data_utils import clean_text
+from text_autocomplete.autocomplete import Autocompleter, last_words
 
 PAGE = Path(__file__).parent / "web" / "index.html"  # the only file the server reads; no path comes from a request
 HEALTH_ROUTE, SUGGEST_ROUTE = "/api/health", "/api/suggest"
@@ -72,18 +71,12 @@ def keyboard_suggestions(completer: Autocompleter, text: str, k: int, phrase_wor
     The text is read with the cleaning the corpus had (Autocompleter.feed); a word being typed whose letters
     no vocabulary word starts with is read as a finished (unknown) word.
     """
-    typed, partial = split_partial_word(text)
-    prefix = clean_text(partial, completer.cleaning) if partial else ""
-    completer.reset()
-    completer.feed(typed)
+    prefix = completer.read_typed(text)
     completions = completer.next_words(k, prefix) if prefix else []
     if prefix:
-        completer.feed(completions[0] if completions else partial)
+        completer.feed(completions[0] if completions else prefix)
     next_words = completer.next_words(k)
-    phrase = completions[:1] + next_words[:1]
-    while len(phrase) < phrase_words:  # the model has read every word of `phrase` but the last
-        completer.feed(phrase[-1])
-        phrase += completer.next_words(1)
+    phrase = completer.continue_phrase(completions[:1] + next_words[:1], phrase_words)
     return {"completions": completions, "next_words": next_words, "phrase": " ".join(phrase[:phrase_words])}
 
 
