@@ -91,7 +91,21 @@ def test_saved_and_loaded_model_gives_the_same_distributions(tmp_path):
     model.save(tmp_path / "kn.npz")
     loaded = KneserNey.load(tmp_path / "kn.npz")
     contexts = [[BOS, BOS], [3, 4], [45, 46], texts[1][:2]]
-    assert loaded.distributions(contexts) == pytest.approx(model.distributions(contexts))
+    assert np.array_equal(loaded.distributions(contexts), model.distributions(contexts))
+    for saved, kept in zip(loaded.grams + loaded.counts, model.grams + model.counts):
+        assert np.array_equal(saved, kept) and saved.dtype == np.int32 and saved.flags.c_contiguous
+    with np.load(tmp_path / "kn.npz") as data:  # stored small: ids below 50 and counts fit one byte
+        assert data["grams3"].dtype == np.uint8 and data["grams3"].shape == (3, len(model.grams[2]))
+
+
+def test_a_model_saved_in_another_layout_is_refused_with_its_file_named(tmp_path):
+    model = KneserNey(2, vocab_size=10, bos_id=BOS, eos_id=EOS).fit(TOY)
+    old = {"meta": np.array([2, 10, BOS, EOS]), "excluded": np.array([], dtype=np.int64)}
+    for level, (grams, counts) in enumerate(zip(model.grams, model.counts)):  # rows of int32, no layout key
+        old[f"grams{level + 1}"], old[f"counts{level + 1}"] = grams, counts
+    np.savez_compressed(tmp_path / "old.npz", **old)
+    with pytest.raises(UserError, match=r"old\.npz: an n-gram model saved in another layout.*dvc repro train_lstm"):
+        KneserNey.load(tmp_path / "old.npz")
 
 
 # --------------------------------------------------------------------------- on words: the order chosen on val, completions

