@@ -1,6 +1,6 @@
 """How long `dvc repro` takes on this machine, stage by stage, and what that means for the full corpus.
 
-    python benchmarks/pipeline_time.py            # runs `dvc repro --force`: every stage, about 45 minutes
+    python benchmarks/pipeline_time.py            # runs `dvc repro --force`: every stage, about 30 minutes
 
 Writes reports/benchmarks/pipeline_time.json. The full-corpus figure is an extrapolation, not a run: prepare,
 split and train_lstm grow with the number of tweets (the train and val splits are fixed shares of the corpus);
