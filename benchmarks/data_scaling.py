@@ -27,7 +27,13 @@ import numpy as np
 from dvclive import Live
 
 from text_autocomplete.data_utils import DataConfig, read_texts
-from text_autocomplete.eval_lstm import LSTMCompleter, LSTMEvalConfig, load_light_model, next_word_candidates
+from text_autocomplete.eval_lstm import (
+    LSTMCompleter,
+    LSTMDecoding,
+    LSTMEvalConfig,
+    load_light_model,
+    next_word_candidates,
+)
 from text_autocomplete.evaluation import EvalConfig, Example, evaluate, first_word_accuracy, load_examples
 from text_autocomplete.lstm_model import LSTMConfig, load_model
 from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer
@@ -58,13 +64,19 @@ def train_on(texts: list[str], val_texts: list[str], folder: Path) -> tuple[LSTM
     return LSTMWithNgram(lstm, ngram, weight), tokenizer
 
 
-def scores(shipped: LSTMWithNgram, tokenizer: Tokenizer, examples: list[Example]) -> dict[str, dict[str, float]]:
-    """Each light model's val top-3 at the cut (all `examples`) and val ROUGE with the committed decoding (the
-    first lstm_eval.sweep_texts of them, the texts eval_lstm chooses the decoding on)."""
-    cleaning, config = load_config(DataConfig, "data"), load_config(EvalConfig, "eval")
+def committed_decoding() -> LSTMDecoding:
+    """The decoding eval_lstm chose for the committed light model (results/lstm.json)."""
     lstm_eval = load_config(LSTMEvalConfig, "lstm_eval")
     chosen = json.loads(results_file(LSTM).read_text())["decoding"]["name"]
-    decoding = dict(zip((c["name"] for c in lstm_eval.candidates), lstm_eval.decodings()))[chosen]
+    return dict(zip((c["name"] for c in lstm_eval.candidates), lstm_eval.decodings()))[chosen]
+
+
+def scores(shipped: LSTMWithNgram, tokenizer: Tokenizer, examples: list[Example],
+           decoding: LSTMDecoding) -> dict[str, dict[str, float]]:
+    """Each light model's val top-3 at the cut (all `examples`) and val ROUGE with `decoding` (the first
+    lstm_eval.sweep_texts of them, the texts eval_lstm chooses the decoding on)."""
+    cleaning, config = load_config(DataConfig, "data"), load_config(EvalConfig, "eval")
+    lstm_eval = load_config(LSTMEvalConfig, "lstm_eval")
     targets = [ex.target for ex in examples]
     completers = {"mixture": LSTMCompleter(shipped, tokenizer, decoding),
                   "lstm": LSTMCompleter(shipped.lstm, tokenizer, decoding),
@@ -101,6 +113,7 @@ def main() -> None:
     seed = load_config(TrainConfig, "train").seed
     shuffled = [train_texts[i] for i in np.random.default_rng(seed).permutation(len(train_texts))]
     examples = load_examples(None, load_config(DataConfig, "data"), load_config(EvalConfig, "eval"), VAL_CSV)
+    decoding = committed_decoding()
     rows = []
     for share in sorted(args.shares, reverse=True):
         texts = shuffled[:len(shuffled) // share]
@@ -110,12 +123,12 @@ def main() -> None:
             shipped, tokenizer = train_on(texts, val_texts, Path(folder))
         rows.append({"share": f"1/{share}", "train_texts": len(texts), "vocab_size": tokenizer.get_vocab_size(),
                      "ngram_order": shipped.ngram.order, "ngram_weight": shipped.ngram_weight,
-                     "seconds": round(time.perf_counter() - began), **scores(shipped, tokenizer, examples)})
+                     "seconds": round(time.perf_counter() - began), **scores(shipped, tokenizer, examples, decoding)})
         print(rows[-1], flush=True)
     shipped, tokenizer = load_light_model(LSTM_DIR)
     rows.append({"share": "1 (committed model)", "train_texts": len(train_texts),
                  "vocab_size": tokenizer.get_vocab_size(), "ngram_order": shipped.ngram.order,
-                 "ngram_weight": shipped.ngram_weight, **scores(shipped, tokenizer, examples)})
+                 "ngram_weight": shipped.ngram_weight, **scores(shipped, tokenizer, examples, decoding)})
     print(rows[-1], flush=True)
     full = full_corpus_train_texts()
     write_results("data_scaling", {"val_texts_top3": len(examples),
