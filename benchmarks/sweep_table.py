@@ -11,17 +11,17 @@ import sys
 
 import pandas as pd
 
-from text_autocomplete.lstm_train import TRAIN_METRIC_KEYS
-from text_autocomplete.paths import TRAIN_RUN, metrics_file, results_file
+from text_autocomplete.paths import TRAIN_LIVE_SUMMARY, TRAIN_RECORD
 
 PARAMS = ("tokenizer.vocab_size", "lstm.embedding_dim", "lstm.hidden_dim", "lstm.num_layers", "lstm.dropout",
           "train.lr", "train.epochs")
-METRICS = TRAIN_METRIC_KEYS  # the best epoch's val figures, as metrics/train.yml holds them
-RUN = ("val_loss", "best_epoch", "epochs_run", "parameters", "train_seconds")  # from results/train.json
+METRICS = ("val_perplexity",)  # the best epoch's val figures, under `best` in dvclive's summary
+RUN = ("val_loss", "best_epoch", "epochs_run", "parameters", "train_seconds")  # the best epoch's val_loss, the rest
+# from results/train.json
 
 
 def training_record(revision: str) -> dict:
-    shown = subprocess.run(["git", "show", f"{revision}:{results_file(TRAIN_RUN).as_posix()}"], capture_output=True,
+    shown = subprocess.run(["git", "show", f"{revision}:{TRAIN_RECORD}"], capture_output=True,
                            text=True, check=True).stdout
     return json.loads(shown)
 
@@ -48,13 +48,16 @@ def main() -> None:
                     continue
                 data = revision.get("data") or {}
                 params = flatten(data.get("params", {}).get("params.yaml", {}).get("data", {}))
-                metrics = data.get("metrics", {}).get(metrics_file(TRAIN_RUN).as_posix(), {}).get("data", {})
+                metrics = data.get("metrics", {}).get(TRAIN_LIVE_SUMMARY, {}).get("data", {}).get("best", {})
                 name = revision.get("name") or exp.get("name")
                 if not metrics or (wanted and name not in wanted):
                     continue
-                run = {**training_record(revision["rev"]), **metrics}  # (runs before val_loss left metrics/)
+                run = {**training_record(revision["rev"]), **metrics}  # the best epoch's val_loss and perplexity
                 rows.append({"experiment": name, **{p: params.get(p) for p in PARAMS},
                              **{key: run.get(key) for key in (*METRICS, *RUN)}})
+    missing = wanted - {row["experiment"] for row in rows}
+    if missing:  # e.g. an experiment from before dvclive's summary kept the best epoch under `best`
+        sys.exit(f"no training metrics ({TRAIN_LIVE_SUMMARY}: best) for experiments {sorted(missing)}")
     if not rows:
         sys.exit("no finished experiments in `dvc exp show`")
     table = pd.DataFrame(rows).sort_values("val_perplexity")

@@ -1,5 +1,5 @@
 """Stage `train_lstm`: data/train.csv + data/val.csv -> models/lstm/ (model.pt, tokenizer.json, ngram.npz,
-mixture.json), dvclive logs, metrics/train.yml, results/train.json, results/ngram_orders.csv and
+mixture.json), dvclive logs (their summary is the training's DVC metric), results/train.json, results/ngram_orders.csv and
 results/mixture_weights.csv: the LSTM, the Kneser-Ney n-gram model and the weight that mixes them.
 
 dvc.yaml runs it as `torchrun --standalone --nproc_per_node=${train.nproc} stages/train_lstm.py`: every process
@@ -15,7 +15,7 @@ from text_autocomplete.data_utils import DataConfig, read_texts
 from text_autocomplete.distributed import device_for, join, leave, world_from_env
 from text_autocomplete.evaluation import EvalConfig
 from text_autocomplete.lstm_model import LSTMConfig, load_model
-from text_autocomplete.lstm_train import TRAIN_METRIC_KEYS, TokenizerConfig, TrainConfig, Trainer
+from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer
 from text_autocomplete.mixture import MixtureConfig, choose_ngram_weight, save_weight
 from text_autocomplete.ngram import NgramConfig, fit_best_order
 from text_autocomplete.params import load_config
@@ -30,10 +30,10 @@ from text_autocomplete.paths import (
     TOKENIZER_FILE,
     TRAIN_CSV,
     TRAIN_LIVE_DIR,
-    TRAIN_RUN,
+    TRAIN_RECORD,
     VAL_CSV,
 )
-from text_autocomplete.records import save_record
+from text_autocomplete.records import write_json
 from text_autocomplete.tokenizer import encode_texts, load_tokenizer
 
 from _common import run_stage
@@ -55,7 +55,7 @@ def main() -> None:
     leave()
     if not world.is_main:
         return
-    save_record(summary, TRAIN_METRIC_KEYS, TRAIN_RUN)
+    write_json(TRAIN_RECORD, summary)
     print(", ".join(f"{k}={v}" for k, v in summary.items()))
 
     # The n-gram model counts the same words the LSTM reads (its vocabulary, <unk> for the rest).

@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -160,8 +161,8 @@ def test_command_is_installed_and_interactive(tmp_path, completer):
 
 
 def test_command_finds_the_project_from_any_folder(tmp_path, completer):
-    """From a folder that is not the project: the model from the option, else the environment variable, else
-    the project's models/lstm (the project being --project, $AUTOCOMPLETE_PROJECT or this checkout)."""
+    """From a folder outside any project: the model from the option, else the environment variable, else the
+    project's models/lstm (the project being --project, else $AUTOCOMPLETE_PROJECT, else this checkout)."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     save_test_model(completer, tmp_path / "project" / "models" / "lstm")
@@ -176,6 +177,48 @@ def test_command_finds_the_project_from_any_folder(tmp_path, completer):
 
     missing = run_command(["going to the bea"], elsewhere, AUTOCOMPLETE_PROJECT=str(tmp_path / "none"))
     assert missing.returncode == 1 and str(tmp_path / "none" / "params.yaml") in missing.stderr.decode()
+
+
+def test_command_answers_from_the_project_it_runs_in(tmp_path, completer):
+    """Two clones of a project, each with its own model (one n-gram saw beaches, the other beauty salons): run
+    inside either (or a folder below it), `autocomplete` answers from that clone's model, whatever
+    $AUTOCOMPLETE_PROJECT says; --project still wins. `autocomplete serve` says which project it serves, and the
+    error of a project without a model names it."""
+    words = {"beach": "see you at the beach", "beauty": "we went to the beauty salon"}
+    for word, text in words.items():
+        project = tmp_path / word
+        save_test_model(completer, project / "models" / "lstm", ngram_texts=[text] * 10, ngram_weight=0.9)
+        shutil.copy(ROOT / "params.yaml", project / "params.yaml")
+        shutil.copy(ROOT / "dvc.yaml", project / "dvc.yaml")
+        (project / "notebooks").mkdir()
+
+    def first_word(cwd: Path, *options: str, **env: str) -> str:
+        result = run_command([*options, "going to the bea"], cwd, **env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.decode().split()[0]
+
+    for word, other in (("beach", "beauty"), ("beauty", "beach")):
+        assert first_word(tmp_path / word) == word
+        assert first_word(tmp_path / word / "notebooks", AUTOCOMPLETE_PROJECT=str(tmp_path / other)) == word
+        assert first_word(tmp_path / word, "--project", str(tmp_path / other)) == other
+
+    with subprocess.Popen([str(Path(sys.executable).parent / "autocomplete"), "serve", "--port", "0"],
+                          cwd=tmp_path / "beach" / "notebooks", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          text=True) as server:
+        try:
+            first = server.stdout.readline()
+        finally:
+            server.kill()
+    assert f"project {(tmp_path / 'beach').resolve()} (the project around the working folder)" in first, first
+
+    bare = tmp_path / "bare"  # a project folder without a model
+    bare.mkdir()
+    shutil.copy(ROOT / "params.yaml", bare / "params.yaml")
+    shutil.copy(ROOT / "dvc.yaml", bare / "dvc.yaml")
+    for command in ([], ["serve", "--port", "0"]):
+        missing = run_command([*command, "going to the bea"] if not command else command, bare)
+        assert missing.returncode == 1
+        assert f"project {bare.resolve()} (the project around the working folder)" in missing.stderr.decode()
 
 
 def test_command_reports_a_line_that_is_not_utf8_and_answers_the_others(tmp_path, completer):

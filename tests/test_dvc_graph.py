@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from text_autocomplete.paths import LSTM, metrics_file
-
-from conftest import ROOT, build_pipeline, sh
+from conftest import ROOT, sh
 from dvc_graph import (
     declared_outputs,
     declared_params,
@@ -20,7 +18,6 @@ from dvc_graph import (
     read_trace,
     stage_code,
 )
-from synthetic_tweets import synthetic_tweets
 
 STAGES = ["prepare", "split", "train_lstm", "eval_lstm", "eval_gpt2", "report"]
 # Files a stage may touch that are not its data: params (declared per key), DVC's and git's own files.
@@ -151,30 +148,3 @@ def test_a_code_change_marks_every_stage_that_imports_it(synthetic_pipeline):
     finally:
         module.write_text(original)
     assert changed == {s for s in STAGES if "src/text_autocomplete/params.py" in stage_code(s)} == set(STAGES)
-
-
-@pytest.fixture(scope="module")
-def experiment_pipeline(tmp_path_factory) -> Path:
-    """A pipeline of its own: experiments change the workspace they run in."""
-    base = tmp_path_factory.mktemp("experiments")
-    (base / "tweets.txt").write_text("\n".join(synthetic_tweets(3300, seed=1)) + "\n")
-    return build_pipeline(base, base / "tweets.txt")
-
-
-def _stages_run(output: str) -> set[str]:
-    return set(re.findall(r"Running stage '(\w+)'", output))
-
-
-def test_second_repro_runs_nothing(experiment_pipeline):
-    assert _stages_run(sh(["dvc", "repro"], experiment_pipeline)) == set()
-
-
-@pytest.mark.parametrize("change, expected", [
-    ("eval.latency_texts=4", {"eval_lstm", "eval_gpt2", "report"}),  # a timing parameter: no training
-    ("train.lr=0.001", {"train_lstm", "eval_lstm", "report"}),
-    ("gpt2.max_tokens_per_word=3", {"eval_gpt2", "report"}),
-])
-def test_a_parameter_reruns_only_the_stages_that_read_it(experiment_pipeline, change, expected):
-    assert _stages_run(sh(["dvc", "exp", "run", "-S", change], experiment_pipeline)) == expected
-    table = sh(["dvc", "exp", "show", "--csv", "--no-pager"], experiment_pipeline).splitlines()
-    assert f"{metrics_file(LSTM).as_posix()}:rouge1" in table[0].split(",")

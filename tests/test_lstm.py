@@ -17,7 +17,7 @@ from text_autocomplete.lstm_model import (
     load_model,
     save_model,
 )
-from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer
+from text_autocomplete.lstm_train import BEST_EPOCH_KEYS, TokenizerConfig, TrainConfig, Trainer
 from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 from conftest import project_config
@@ -199,7 +199,7 @@ class FakeLive:
     """Records what the trainer logs, like dvclive.Live."""
 
     def __init__(self):
-        self.rows, self.current = [], {}
+        self.rows, self.current, self.summary = [], {}, {}
 
     def log_metric(self, name, value):
         self.current[name] = value
@@ -223,6 +223,11 @@ def test_trainer_is_deterministic_and_resumes_after_interruption(tmp_path, monke
     straight_live = FakeLive()
     summary = straight.fit(straight_live)
     assert summary["epochs_run"] == 3 and len(straight_live.rows) == 3
+    # dvclive's summary keeps the best epoch's figures beside the last epoch's: those of the lowest val loss
+    best_epoch = min(range(3), key=lambda i: straight_live.rows[i]["val_loss"])
+    assert straight_live.summary["best"] == {"epoch": best_epoch + 1, **{
+        key: straight_live.rows[best_epoch][key] for key in BEST_EPOCH_KEYS if key != "epoch"}}
+    assert summary["best_epoch"] == best_epoch + 1
     assert not (tmp_path / "a" / "ckpt" / "train.pt").exists()  # a finished run leaves nothing to resume
 
     interrupted = make_trainer(tmp_path / "b")

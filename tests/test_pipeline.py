@@ -15,8 +15,6 @@ from text_autocomplete.paths import (
     LSTM,
     LSTM_INT8,
     PAIRS,
-    TRAIN_LIVE_DIR,
-    TRAIN_RUN,
     metrics_file,
     scores_file,
 )
@@ -49,10 +47,7 @@ def test_every_stage_writes_its_metrics(pipeline):
     assert 0 <= fp32["midword_top1"] <= fp32["midword_top3"] <= 1
     assert (pipeline / "models" / "mobile" / "lstm_int8_step.ts").exists()
     assert (pipeline / "reports" / "report.md").exists()
-    assert (pipeline / "plots" / "learning_curves.png").stat().st_size > 1000
-    shown = sh(["dvc", "metrics", "show"], pipeline)
-    for name in (*MODELS, TRAIN_RUN):
-        assert metrics_file(name).as_posix() in shown
+    assert (pipeline / "plots" / "learning_curves.png").stat().st_size > 1000  # `dvc metrics show`: test_card.py
 
 
 def test_the_lstm_learns_the_made_up_grammar(synthetic_pipeline):
@@ -62,12 +57,6 @@ def test_the_lstm_learns_the_made_up_grammar(synthetic_pipeline):
     lstm, baseline = read_record(LSTM, synthetic_pipeline), read_record(BASELINE, synthetic_pipeline)
     assert lstm["top1"] > baseline["top1"] + 0.05
     assert lstm["top3"] > 0.2 and lstm["rouge1"] > baseline["rouge1"]
-
-
-def test_training_logged_every_epoch(pipeline):
-    for name in ("train_loss", "val_loss", "val_rouge1", "val_rouge2", "val_rougeL"):
-        history = pd.read_csv(pipeline / TRAIN_LIVE_DIR / "plots" / "metrics" / f"{name}.tsv", sep="\t")
-        assert history["step"].tolist() == [1, 2]  # one row per epoch, the step is the epoch
 
 
 def test_report_numbers_equal_the_metric_files(pipeline):

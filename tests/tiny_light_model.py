@@ -28,13 +28,15 @@ def tiny_autocompleter() -> Autocompleter:
     return Autocompleter(model, tokenizer, project_config(DataConfig, "data"))
 
 
-def save_test_model(completer: Autocompleter, directory: Path) -> None:
-    """The light model as train_lstm saves it: the LSTM, its tokenizer, an n-gram model and the weight mixing them."""
+def save_test_model(completer: Autocompleter, directory: Path, ngram_texts: list[str] = TEXTS,
+                    ngram_weight: float = 0.3) -> None:
+    """The light model as train_lstm saves it: the LSTM, its tokenizer, an n-gram model (of `ngram_texts`) and the
+    weight mixing them."""
     directory.mkdir(parents=True, exist_ok=True)
     tokenizer = completer.tokenizer
     tokenizer.save(str(directory / TOKENIZER_FILE))
     save_model(completer.model, directory / MODEL_FILE, tokenizer.get_vocab())
-    ids = encode_texts(tokenizer, TEXTS, add_bos=False, add_eos=False)
+    ids = encode_texts(tokenizer, ngram_texts, add_bos=False, add_eos=False)
     KneserNey(3, tokenizer.get_vocab_size(), BOS_ID, EOS_ID, excluded=[PAD_ID, BOS_ID]).fit(ids).save(
         directory / NGRAM_FILE)
-    save_weight(directory / MIXTURE_FILE, 0.3)
+    save_weight(directory / MIXTURE_FILE, ngram_weight)

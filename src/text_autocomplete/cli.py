@@ -11,9 +11,11 @@
 `autocomplete -- serve`.
 
 `lstm` (the default) is the light model that ships: the LSTM mixed with the n-gram model saved beside it.
-It works from any folder: the project (params.yaml, models/) is --project, else $AUTOCOMPLETE_PROJECT, else
-the checkout this command was installed from; the model is --model-dir, else $AUTOCOMPLETE_MODEL_DIR, else
-the project's models/lstm. Only the last `autocomplete.context_words` words of a text are read.
+The project (params.yaml, models/) is --project, else, as git and dvc find theirs, the working folder or
+the first folder above it holding params.yaml and dvc.yaml, else $AUTOCOMPLETE_PROJECT, else the checkout
+this command was installed from; the model is --model-dir, else $AUTOCOMPLETE_MODEL_DIR, else the
+project's models/lstm. Errors and `autocomplete serve` name the project used. Only the last
+`autocomplete.context_words` words of a text are read.
 
 Exit codes: 0 suggestions printed; 1 the model or params.yaml cannot be loaded; 2 bad usage (an empty prompt);
 3 a line of standard input was not UTF-8 (reported on standard error, the other lines are answered).
@@ -24,6 +26,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,15 +98,31 @@ def is_utf8(text: str) -> bool:
 
 def add_location_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, default=None,
-                        help=f"the project folder (params.yaml, models/); default ${PROJECT_ENV}, else this checkout")
+                        help=f"the project folder (params.yaml, models/); default: the one around the working folder, "
+                             f"else ${PROJECT_ENV}, else the checkout autocomplete was installed from")
     parser.add_argument("--model-dir", type=Path, default=None,
                         help=f"the light model's folder; default ${MODEL_DIR_ENV}, else PROJECT/{LSTM_DIR}")
 
 
-def locations(args: argparse.Namespace) -> tuple[Path, Path]:
-    """params.yaml and the light model's folder, from the options, else the environment, else this checkout."""
-    project = args.project or project_root()
-    return project / PARAMS_FILE, args.model_dir or Path(os.environ.get(MODEL_DIR_ENV) or project / LSTM_DIR)
+@dataclass(frozen=True)
+class Locations:
+    """Where a command reads params.yaml and the light model, and how its project was found (said in messages)."""
+
+    project: Path
+    found_by: str
+    params_file: Path
+    model_dir: Path
+
+    def describe(self) -> str:
+        return f"project {self.project} ({self.found_by})"
+
+
+def locations(args: argparse.Namespace) -> Locations:
+    """params.yaml and the light model's folder: --project, else the project around the working folder, else
+    the environment, else this checkout (paths.project_root); the model's folder may be set apart."""
+    project, found_by = (args.project, "--project") if args.project else project_root()
+    model_dir = args.model_dir or Path(os.environ.get(MODEL_DIR_ENV) or project / LSTM_DIR)
+    return Locations(project, found_by, project / PARAMS_FILE, model_dir)
 
 
 def config_reader(params_file: Path):
@@ -142,18 +161,19 @@ def serve_main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=8000, help="default 8000; 0 takes a free port")
     add_location_options(parser)
     args = parser.parse_args(argv)
-    params_file, model_dir = locations(args)
+    where = locations(args)
     try:
         from text_autocomplete.autocomplete import AutocompleteConfig
         from text_autocomplete.data_utils import DataConfig
         from text_autocomplete.serve import ServeConfig, create_app, run
 
-        config = config_reader(params_file)
+        config = config_reader(where.params_file)
         serve_config, context_words = config(ServeConfig, "serve"), config(AutocompleteConfig, "autocomplete").context_words
-        completer = light_autocompleter(model_dir, config(DataConfig, "data"), int8=args.model == "lstm-int8")
+        completer = light_autocompleter(where.model_dir, config(DataConfig, "data"), int8=args.model == "lstm-int8")
     except UserError as exc:
-        print(f"autocomplete: {exc}", file=sys.stderr)
+        print(f"autocomplete: {exc} ({where.describe()})", file=sys.stderr)
         return EXIT_MODEL
+    print(f"autocomplete: {where.describe()}, model {where.model_dir}", flush=True)
     try:
         run(create_app(completer, args.model, serve_config, context_words), args.host, args.port, args.model)
     except OSError as exc:  # the address is taken or cannot be bound
@@ -176,21 +196,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.suggestions < 1 or args.words < 1:
         print("autocomplete: --suggestions and --words must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    params_file, model_dir = locations(args)
+    where = locations(args)
     try:
         from text_autocomplete.autocomplete import AutocompleteConfig, last_words
         from text_autocomplete.data_utils import DataConfig
 
-        config = config_reader(params_file)
+        config = config_reader(where.params_file)
         cleaning, context_words = config(DataConfig, "data"), config(AutocompleteConfig, "autocomplete").context_words
         if args.model == "transformer":
             from text_autocomplete.eval_transformer_pipeline import GPT2Config
 
             suggest = transformer_suggester(args.transformer or config(GPT2Config, "gpt2").model, cleaning)
         else:
-            suggest = light_autocompleter(model_dir, cleaning, int8=args.model == "lstm-int8").suggest
+            suggest = light_autocompleter(where.model_dir, cleaning, int8=args.model == "lstm-int8").suggest
     except UserError as exc:
-        print(f"autocomplete: {exc}", file=sys.stderr)
+        print(f"autocomplete: {exc} ({where.describe()})", file=sys.stderr)
         return EXIT_MODEL
     lines = [args.text] if args.text is not None else stdin_lines()
     status = 0

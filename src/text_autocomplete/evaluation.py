@@ -43,7 +43,7 @@ MIN_WORDS = 4
 # model's file make `dvc metrics show` a table with one row per model, and sorted by name (as `dvc metrics diff`
 # lists them) ROUGE comes first. top1/top3: share of texts whose first target word is the model's first / among
 # its three first next-word guesses; time_ms: milliseconds per text when texts come one at a time (what a
-# keyboard waits). The light models add val_perplexity (the column metrics/train.yml has for the LSTM's training)
+# keyboard waits). The light models add val_perplexity (the column dvclive's summary has for the LSTM's training)
 # and keys_saved (keystroke savings typing whole test texts, keyboard.py); a file holds the keys its model has.
 METRIC_KEYS = ("rouge1", "rouge2", "rougeL", "top1", "top3", "val_perplexity", "keys_saved", "size_mb", "time_ms")
 # What each model's per-text scores file holds (results/<key>_scores.csv), for paired comparisons on the same texts.

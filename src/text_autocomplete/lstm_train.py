@@ -36,9 +36,9 @@ from text_autocomplete.paths import MODEL_FILE, TOKENIZER_FILE
 from text_autocomplete.progress import progress
 from text_autocomplete.tokenizer import encode_texts, train_tokenizer
 
-# What metrics/train.yml holds (the best epoch's): the number that compares training runs in `dvc exp show`
-# (its val_loss, the log of it, is in results/train.json: one column fewer in `dvc metrics show`).
-TRAIN_METRIC_KEYS = ("val_perplexity",)
+# The epoch figures dvclive's summary (results/train_lstm/metrics.json, a declared DVC metric) also keeps for the
+# best epoch, under `best`: dvclive itself keeps the last epoch's, so `dvc metrics diff` compares both across runs.
+BEST_EPOCH_KEYS = ("epoch", "train_loss", "val_loss", "val_perplexity", "val_rouge1", "val_rouge2", "val_rougeL")
 
 
 @dataclass
@@ -257,8 +257,8 @@ class Trainer:
 
     # ----------------------------------------------------------------- the loop
     def fit(self, live) -> dict[str, Any]:
-        """Train, logging to the dvclive `live` (None in the processes other than rank 0); return a summary of the
-        run (val figures: the best epoch's)."""
+        """Train, logging to the dvclive `live` (None in the processes other than rank 0), whose summary also gets
+        the best epoch's figures; return a record of the run (the best epoch, counts, seconds)."""
         main = self.world.is_main
         if main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -299,8 +299,10 @@ class Trainer:
         # (distributed.leave) and not at the interpreter's exit, where gloo's teardown can crash (SIGSEGV in CI).
         self.loss_of = LossOf(self.model)
         best = min(self.history, key=lambda m: m["val_loss"])
-        return {**{k: round(v, 5) for k, v in best.items() if k.startswith("val_")},
-                "best_epoch": best["epoch"], "epochs_run": len(self.history),
+        if main:
+            live.summary["best"] = {k: round(float(best[k]), 5) if k != "epoch" else int(best[k])
+                                    for k in BEST_EPOCH_KEYS}
+        return {"best_epoch": best["epoch"], "epochs_run": len(self.history),
                 "parameters": self.model.parameter_count(), "vocab_size": self.lstm_config.vocab_size,
                 "train_seconds": round(sum(m["epoch_seconds"] for m in self.history), 1)}
 

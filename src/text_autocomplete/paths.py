@@ -51,8 +51,10 @@ NGRAM_ORDERS = "results/ngram_orders.csv"  # the n-gram orders compared on val p
 MIXTURE_FILE = "mixture.json"  # inside LSTM_DIR: the n-gram weight of the shipped light model (LSTM + n-gram)
 MIXTURE_WEIGHTS = "results/mixture_weights.csv"  # the weights compared on val perplexity
 CHECKPOINT = "models/checkpoints/train_lstm.pt"  # deleted when training ends; only an interrupted run leaves it
-TRAIN_LIVE_DIR = "results/train_lstm"  # dvclive: metrics.json (the last epoch) and plots/ (every epoch)
-TRAIN_RUN = "train"  # metrics/train.yml (the best epoch's val figures), results/train.json (the rest)
+TRAIN_LIVE_DIR = "results/train_lstm"  # dvclive: metrics.json (its summary) and plots/ (every epoch)
+# dvclive's summary, the training's declared DVC metric: the last epoch's figures, and the best epoch's under `best`.
+TRAIN_LIVE_SUMMARY = f"{TRAIN_LIVE_DIR}/metrics.json"
+TRAIN_RECORD = "results/train.json"  # the rest of the run: best epoch, epochs run, parameters, seconds
 
 # eval_lstm, eval_gpt2
 MOBILE_DIR = "models/mobile"
@@ -76,13 +78,31 @@ REPORT = "reports/report.md"
 # Written by benchmarks/lstm_sweep.sh (short: sizes and rates at 2 epochs; long: 10 epochs), read by the report.
 LSTM_SWEEPS = ("reports/lstm_sweep.csv", "reports/lstm_sweep_long.csv")
 
-# Where the project lives when a command runs outside it (the `autocomplete` command).
+# Where the project lives for the `autocomplete` command: like git and dvc, the folder it runs in or the first one
+# above it that holds params.yaml and dvc.yaml; outside any project, $AUTOCOMPLETE_PROJECT, else the checkout the
+# package was installed from (pip install -e .).
 PROJECT_ENV = "AUTOCOMPLETE_PROJECT"
+DVC_FILE = "dvc.yaml"
 
 
-def project_root() -> Path:
-    """$AUTOCOMPLETE_PROJECT, else the checkout this package was installed from (pip install -e .), else '.'."""
+def enclosing_project(folder: Path | str) -> Path | None:
+    """`folder` or the first folder above it holding params.yaml and dvc.yaml; None when there is none."""
+    folder = Path(folder).resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / PARAMS_FILE).is_file() and (candidate / DVC_FILE).is_file():
+            return candidate
+    return None
+
+
+def project_root(cwd: Path | str = ".") -> tuple[Path, str]:
+    """The project a command run in `cwd` uses, and how it was found (for its messages): the enclosing project,
+    else $AUTOCOMPLETE_PROJECT, else the install checkout, else `cwd` itself."""
+    enclosing = enclosing_project(cwd)
+    if enclosing is not None:
+        return enclosing, "the project around the working folder"
     if os.environ.get(PROJECT_ENV):
-        return Path(os.environ[PROJECT_ENV])
+        return Path(os.environ[PROJECT_ENV]), f"${PROJECT_ENV}"
     checkout = Path(__file__).resolve().parents[2]
-    return checkout if (checkout / PARAMS_FILE).is_file() else Path(".")
+    if (checkout / PARAMS_FILE).is_file():
+        return checkout, "the checkout autocomplete was installed from"
+    return Path(cwd), "the working folder (no project found)"

@@ -34,7 +34,7 @@ from text_autocomplete.paths import (
     PLOTS_DIR,
     SPLIT_SIZES,
     TRAIN_LIVE_DIR,
-    TRAIN_RUN,
+    TRAIN_RECORD,
     examples_file,
     results_file,
 )
@@ -385,7 +385,7 @@ def build_report(root: Path, config: ReportConfig, lstm_sweeps: tuple[Path, ...]
     metrics = load_metrics(root)
     data = json.loads((root / DATA_COUNTS).read_text())
     split = json.loads((root / SPLIT_SIZES).read_text())
-    training = read_record(TRAIN_RUN, root)
+    training = json.loads((root / TRAIN_RECORD).read_text())
     history = read_training_history(root / TRAIN_LIVE_DIR)
     gpt2_sweep = pd.read_csv(results_file(GPT2_GENERATION_SWEEP, root, ".csv"))
     prompt_sweep = pd.read_csv(results_file(GPT2_PROMPT_SWEEP, root, ".csv"))
