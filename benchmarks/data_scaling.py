@@ -27,20 +27,23 @@ import numpy as np
 from dvclive import Live
 
 from text_autocomplete.data_utils import DataConfig, read_texts
-from text_autocomplete.eval_lstm import (
-    LSTMCompleter,
-    LSTMDecoding,
-    LSTMEvalConfig,
-    load_light_model,
+from text_autocomplete.eval_lstm import DecodingCompleter, LSTMDecoding, LSTMEvalConfig
+from text_autocomplete.evaluation import (
+    EvalConfig,
+    Example,
+    evaluate,
+    first_word_accuracy,
+    load_examples,
     next_word_candidates,
 )
-from text_autocomplete.evaluation import EvalConfig, Example, evaluate, first_word_accuracy, load_examples
+from text_autocomplete.light_model import load_light_model
 from text_autocomplete.lstm_model import LSTMConfig, load_model
 from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer
 from text_autocomplete.mixture import LSTMWithNgram, MixtureConfig, choose_ngram_weight
 from text_autocomplete.ngram import NgramCompleter, NgramConfig, fit_best_order
 from text_autocomplete.params import load_config
-from text_autocomplete.paths import LSTM, LSTM_DIR, MODEL_FILE, TRAIN_CSV, VAL_CSV, results_file
+from text_autocomplete.paths import LSTM_DIR, MODEL_FILE, TRAIN_CSV, VAL_CSV, results_file
+from text_autocomplete.registry import SHIPPED
 from text_autocomplete.tokenizer import Tokenizer, encode_texts
 
 from _results import write_results
@@ -65,9 +68,9 @@ def train_on(texts: list[str], val_texts: list[str], folder: Path) -> tuple[LSTM
 
 
 def committed_decoding() -> LSTMDecoding:
-    """The decoding eval_lstm chose for the committed light model (results/lstm.json)."""
+    """The decoding eval_lstm chose for the committed light model (its results file)."""
     lstm_eval = load_config(LSTMEvalConfig, "lstm_eval")
-    chosen = json.loads(results_file(LSTM).read_text())["decoding"]["name"]
+    chosen = json.loads(results_file(SHIPPED).read_text())["decoding"]["name"]
     return dict(zip((c["name"] for c in lstm_eval.candidates), lstm_eval.decodings()))[chosen]
 
 
@@ -78,8 +81,8 @@ def scores(shipped: LSTMWithNgram, tokenizer: Tokenizer, examples: list[Example]
     cleaning, config = load_config(DataConfig, "data"), load_config(EvalConfig, "eval")
     lstm_eval = load_config(LSTMEvalConfig, "lstm_eval")
     targets = [ex.target for ex in examples]
-    completers = {"mixture": LSTMCompleter(shipped, tokenizer, decoding),
-                  "lstm": LSTMCompleter(shipped.lstm, tokenizer, decoding),
+    completers = {"mixture": DecodingCompleter(shipped, tokenizer, decoding),
+                  "lstm": DecodingCompleter(shipped.lstm, tokenizer, decoding),
                   "ngram": NgramCompleter(shipped.ngram, tokenizer)}
     figures = {}
     for name, completer in completers.items():

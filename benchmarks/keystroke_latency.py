@@ -23,8 +23,8 @@ import torch
 
 from text_autocomplete.autocomplete import Autocompleter
 from text_autocomplete.data_utils import DataConfig, read_texts
-from text_autocomplete.eval_lstm import load_light_model
 from text_autocomplete.evaluation import seeded_sample
+from text_autocomplete.light_model import load_light_model
 from text_autocomplete.mobile import quantize_light_model
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import LSTM_DIR, TEST_CSV

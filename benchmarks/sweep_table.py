@@ -1,5 +1,5 @@
 """Turn `dvc exp show --json` into the sweep table: one row per experiment, its changed params, val metrics and
-how its training went (best epoch, epochs run, parameters, seconds: results/train.json in the experiment's commit).
+how its training went (best epoch from dvclive's summary; epochs run, parameters, seconds: results/train.json).
 
     python benchmarks/sweep_table.py base hidden512 ... > reports/lstm_sweep.csv   # the experiments named
 """
@@ -16,8 +16,8 @@ from text_autocomplete.paths import TRAIN_LIVE_SUMMARY, TRAIN_RECORD
 PARAMS = ("tokenizer.vocab_size", "lstm.embedding_dim", "lstm.hidden_dim", "lstm.num_layers", "lstm.dropout",
           "train.lr", "train.epochs")
 METRICS = ("val_perplexity",)  # the best epoch's val figures, under `best` in dvclive's summary
-RUN = ("val_loss", "best_epoch", "epochs_run", "parameters", "train_seconds")  # the best epoch's val_loss, the rest
-# from results/train.json
+RUN = ("val_loss", "epoch", "epochs_run", "parameters", "train_seconds")  # the best epoch's val_loss and epoch
+# (dvclive's summary), the rest from results/train.json
 
 
 def training_record(revision: str) -> dict:

@@ -7,19 +7,21 @@ from text_autocomplete.eval_transformer_pipeline import (
     load_transformer,
     make_completer,
     model_size_mb,
-    parameter_count,
     sweep_settings,
 )
 from text_autocomplete.evaluation import (
     EvalConfig,
     evaluate,
     load_examples,
+    read_example_prompts,
     time_batch_of_one,
-    weights_in_memory_mb,
     write_eval_outputs,
+    write_prompt_completions,
 )
+from text_autocomplete.measures import parameter_count, weights_in_memory_mb
 from text_autocomplete.params import load_config
-from text_autocomplete.paths import GPT2, GPT2_GENERATION_SWEEP, GPT2_PROMPT_SWEEP, VAL_CSV, results_file
+from text_autocomplete.paths import GPT2_GENERATION_SWEEP, GPT2_PROMPT_SWEEP, VAL_CSV, results_file
+from text_autocomplete.registry import TRANSFORMER
 
 from _common import eval_arguments, run_stage
 
@@ -54,7 +56,9 @@ def main() -> None:
         "size_mb": size_mb, "weights_in_memory_mb": memory_mb,
         "raw_prompts_missing": sum(1 for ex in examples if not ex.raw_prompt),
         "time_ms": time_ms, "first_candidate": first["name"], "time_ms_first_candidate": first_time_ms},
-        GPT2, args.out, config)
+        TRANSFORMER, args.out, config)
+    write_prompt_completions(completer, read_example_prompts(), TRANSFORMER, args.out, config, cleaning,
+                             gpt2.batch_size)
     print(f"{gpt2.model}: {result.metrics}")
 
 

@@ -1,60 +1,163 @@
-"""Stage `eval_lstm`: choose the light model's decoding on val (the best within the latency budget), then score on test the light model that ships (the
-LSTM mixed with the Kneser-Ney n-gram model saved beside it), its LSTM alone, its int8 phone version, the n-gram
-model alone and the most-frequent-words baseline; perplexities on val and test and a keyboard simulation for
-every light model."""
+"""Stage `eval_lstm`: choose the light model's decoding on val (the best within the latency budget), then score on
+test every light model of the registry (registry.py: the LSTM + n-gram mixture that ships, its LSTM alone, the
+n-gram model alone, the int8 phone version), each built from the parts train_lstm saved, and the most-frequent-words
+baseline; perplexities on val and test and a keyboard simulation for every light model."""
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from tokenizers import Tokenizer
 
 from text_autocomplete.autocomplete import Autocompleter, make_midword_examples, midword_metrics
-from text_autocomplete.comparison import LABELS
 from text_autocomplete.data_utils import DataConfig, read_texts
-from text_autocomplete.eval_lstm import LSTMCompleter, LSTMEvalConfig, load_light_model, next_word_candidates
+from text_autocomplete.eval_lstm import DecodingCompleter, LSTMDecoding, LSTMEvalConfig
 from text_autocomplete.evaluation import (
     EvalConfig,
+    Example,
     MostFrequentWords,
     choose_on_val,
     evaluate,
-    file_size_mb,
     load_eval_texts,
     load_examples,
     make_examples,
+    next_word_candidates,
+    read_example_prompts,
     time_batch_of_one,
-    weights_in_memory_mb,
     write_eval_outputs,
+    write_prompt_completions,
 )
 from text_autocomplete.keyboard import simulate
+from text_autocomplete.light_model import load_light_model
 from text_autocomplete.lstm_model import save_model
-from text_autocomplete.mixture import (
-    LSTMDistributions,
-    NgramDistributions,
-    event_probabilities,
-    perplexity,
-)
-from text_autocomplete.mobile import export_torchscript, int8_parts, quantize_light_model
+from text_autocomplete.measures import file_size_mb, weights_in_memory_mb
+from text_autocomplete.mixture import LSTMDistributions, LSTMWithNgram, NgramDistributions, event_probabilities
+from text_autocomplete.mixture import events_perplexity as perplexity
+from text_autocomplete.mobile import export_torchscript, int8_parts, quantize_int8
 from text_autocomplete.ngram import NgramCompleter
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import (
-    BASELINE,
     INT8_MODEL,
-    LSTM,
-    LSTM_ALONE,
     LSTM_DECODING_SWEEP,
     LSTM_DIR,
-    LSTM_INT8,
-    MIXTURE_FILE,
     MODEL_FILE,
-    NGRAM,
     NGRAM_FILE,
-    TOKENIZER_FILE,
     TORCHSCRIPT_STEP,
     TRAIN_CSV,
     VAL_CSV,
     results_file,
 )
-from text_autocomplete.report import ReportConfig
-from text_autocomplete.selection import LATENCY_COLUMN, choose_within_latency
+from text_autocomplete.registry import BASELINE, LSTM_INT8_PART, LSTM_PART, MODELS, NGRAM_PART, Model
+from text_autocomplete.selection import LATENCY_COLUMN, BudgetConfig, choose_within_latency
 from text_autocomplete.tokenizer import encode_texts
 
 from _common import eval_arguments, run_stage
+
+SPLITS = ("val", "test")
+
+
+@dataclass
+class Parts:
+    """What every light model is built from: train_lstm's LSTM, its int8 version, the n-gram model, the weight."""
+
+    lstm: Any
+    lstm_int8: Any
+    ngram: Any
+    ngram_weight: float
+    tokenizer: Tokenizer
+
+    def lstm_of(self, model: Model):
+        return self.lstm_int8 if LSTM_INT8_PART in model.parts else self.lstm
+
+    def has_lstm(self, model: Model) -> bool:
+        return LSTM_PART in model.parts or LSTM_INT8_PART in model.parts
+
+    def build(self, model: Model):
+        """The model to complete with and to take distributions from: an LSTM, an n-gram model or their mixture."""
+        if not self.has_lstm(model):
+            return self.ngram
+        if NGRAM_PART in model.parts:
+            return LSTMWithNgram(self.lstm_of(model), self.ngram, self.ngram_weight, name=model.label)
+        return self.lstm_of(model)
+
+    def describe(self, model: Model) -> str:
+        words = {LSTM_PART: f"word LSTM ({LSTM_DIR}/{MODEL_FILE})", LSTM_INT8_PART: f"word LSTM, int8 ({INT8_MODEL})",
+                 NGRAM_PART: f"Kneser-Ney {self.ngram.order}-gram ({LSTM_DIR}/{NGRAM_FILE})"}
+        mixed = f", n-gram weight {self.ngram_weight}" if len(model.parts) > 1 else ""
+        return " + ".join(words[part] for part in model.parts) + mixed
+
+
+def choose_decoding(shipped: LSTMWithNgram, tokenizer: Tokenizer, lstm_eval: LSTMEvalConfig, config: EvalConfig,
+                    cleaning: DataConfig, budget: BudgetConfig, out: Path) -> tuple[dict[str, Any], LSTMDecoding]:
+    """The decoding candidate best on val within the latency budget, as params.yaml lists it and as a decoding (its
+    sweep table written to results/)."""
+    val_examples = load_examples(None, cleaning, config, VAL_CSV)[:lstm_eval.sweep_texts]
+    print(f"decoding sweep of the light model on {len(val_examples)} val texts:")
+    decodings = dict(zip((c["name"] for c in lstm_eval.candidates), lstm_eval.decodings()))
+    table, _ = choose_on_val(lambda c: DecodingCompleter(shipped, tokenizer, decodings[c["name"]]),
+                             lstm_eval.candidates, val_examples, config, lstm_eval.batch_size, cleaning,
+                             lstm_eval.select_by)
+    table[LATENCY_COLUMN] = [time_batch_of_one(DecodingCompleter(shipped, tokenizer, decodings[name]), val_examples,
+                                               config.latency_texts) for name in table["name"]]
+    best = choose_within_latency(table, lstm_eval.candidates, lstm_eval.select_by, budget.max_latency_ms)
+    table.to_csv(results_file(LSTM_DECODING_SWEEP, out, ".csv"), index=False)
+    print(f"chosen by val {lstm_eval.select_by} among those within {budget.max_latency_ms:g} ms at batch 1: {best}")
+    return best, decodings[best["name"]]
+
+
+def part_probabilities(parts: Parts, splits: dict[str, list[list[int]]], batch_size: int) -> dict[str, dict]:
+    """Each part's probability of every val and test event, computed once; the mixtures mix these."""
+    bases = {LSTM_PART: LSTMDistributions(parts.lstm), LSTM_INT8_PART: LSTMDistributions(parts.lstm_int8, "LSTM int8"),
+             NGRAM_PART: NgramDistributions(parts.ngram)}
+    return {part: {split: event_probabilities(base, ids, batch_size, f"{split} probabilities, {base.name}")
+                   for split, ids in splits.items()} for part, base in bases.items()}
+
+
+def model_probabilities(model: Model, built, probabilities: dict[str, dict], split: str):
+    """A light model's probability of every event of `split`: its part's, or its parts' mixed."""
+    if len(model.parts) == 1:
+        return probabilities[model.parts[0]][split]
+    lstm_part = next(part for part in model.parts if part != NGRAM_PART)
+    return built.mix(probabilities[lstm_part][split], probabilities[NGRAM_PART][split])
+
+
+def model_record(model: Model, parts: Parts, decoding: dict[str, Any]) -> dict[str, Any]:
+    """What a light model's results record says of it beyond its scores: what it is, its size and setup."""
+    record: dict[str, Any] = {"model": parts.describe(model)}
+    if parts.has_lstm(model):  # the n-gram model alone always completes greedily
+        record["decoding"] = decoding
+    if len(model.parts) > 1:
+        record["ngram_weight"] = parts.ngram_weight
+    # The int8 LSTM holds the same weights as the fp32 one, so it counts the same parameters.
+    record["parameters"] = ((parts.lstm.parameter_count() if parts.has_lstm(model) else 0)
+                            + (parts.ngram.n_grams() if NGRAM_PART in model.parts else 0))
+    precision = int8_parts(parts.lstm) if LSTM_INT8_PART in model.parts else "fp32" if parts.has_lstm(model) else ""
+    names = ", ".join(Path(f).name for f in model.files)
+    record["setup"] = (f"{decoding['name'] if parts.has_lstm(model) else 'greedy'} on cleaned prompts; {names}"
+                       + (f", {precision}" if precision else ""))
+    if LSTM_INT8_PART not in model.parts:  # the int8 modules' memory is not what parameters() reports
+        record["weights_in_memory_mb"] = round((weights_in_memory_mb(parts.lstm) if parts.has_lstm(model) else 0)
+                                               + (parts.ngram.memory_mb() if NGRAM_PART in model.parts else 0), 1)
+    record["size_mb"] = file_size_mb(*model.files)
+    return record
+
+
+def save_phone_files(parts: Parts) -> None:
+    """The int8 LSTM and its one-step TorchScript program, the files the phone model ships beside the n-gram's."""
+    save_model(parts.lstm_int8, INT8_MODEL, parts.tokenizer.get_vocab())
+    export_torchscript(parts.lstm_int8, TORCHSCRIPT_STEP)
+
+
+def score_baseline(examples: list[Example], config: EvalConfig, cleaning: DataConfig, batch_size: int,
+                   out: Path) -> None:
+    baseline = MostFrequentWords(read_texts(TRAIN_CSV))
+    result = evaluate(baseline, examples, config, batch_size, next_word_candidates=[baseline.words[:3]] * len(examples),
+                      desc="test, baseline")
+    write_eval_outputs(result, {"model": baseline.name, "parameters": 0, "size_mb": 0.0, "words": baseline.words,
+                                "setup": f"the same {len(baseline.words)} words for every prompt, cut to the budget",
+                                "time_ms": time_batch_of_one(baseline, examples, config.latency_texts)},
+                       BASELINE, out, config)
+    write_prompt_completions(baseline, read_example_prompts(), BASELINE, out, config, cleaning, batch_size)
+    print(f"baseline: {result.metrics}")
 
 
 def main() -> None:
@@ -62,98 +165,43 @@ def main() -> None:
     cleaning, config = load_config(DataConfig, "data"), load_config(EvalConfig, "eval")
     lstm_eval = load_config(LSTMEvalConfig, "lstm_eval")
     batch_size = lstm_eval.batch_size
-    model_dir = Path(LSTM_DIR)
-    shipped, tokenizer = load_light_model(model_dir)
-    lstm, ngram, weight = shipped.lstm, shipped.ngram, shipped.ngram_weight
-    light_files = [model_dir / name for name in (MODEL_FILE, NGRAM_FILE, MIXTURE_FILE, TOKENIZER_FILE)]
-
-    val_examples = load_examples(None, cleaning, config, VAL_CSV)[:lstm_eval.sweep_texts]
-    print(f"decoding sweep of the light model on {len(val_examples)} val texts:")
-    decodings = dict(zip((c["name"] for c in lstm_eval.candidates), lstm_eval.decodings()))
-    table, _ = choose_on_val(lambda c: LSTMCompleter(shipped, tokenizer, decodings[c["name"]]),
-                             lstm_eval.candidates, val_examples, config, batch_size, cleaning, lstm_eval.select_by)
-    table[LATENCY_COLUMN] = [time_batch_of_one(LSTMCompleter(shipped, tokenizer, decodings[name]), val_examples,
-                                               config.latency_texts) for name in table["name"]]
-    budget = load_config(ReportConfig, "report").max_latency_ms
-    best = choose_within_latency(table, lstm_eval.candidates, lstm_eval.select_by, budget)
-    table.to_csv(results_file(LSTM_DECODING_SWEEP, args.out, ".csv"), index=False)
-    print(f"chosen by val {lstm_eval.select_by} among those within {budget:g} ms at batch 1: {best}")
-    decoding = decodings[best["name"]]
+    shipped, tokenizer = load_light_model(LSTM_DIR)
+    best, decoding = choose_decoding(shipped, tokenizer, lstm_eval, config, cleaning,
+                                     load_config(BudgetConfig, "budget"), args.out)
 
     texts, raws = load_eval_texts(args.texts, cleaning, config)
-    examples = make_examples(texts, raws, cleaning)
-    phone = quantize_light_model(shipped)  # the shipped model with int8 weights (mobile.int8_parts says which)
-    int8 = phone.lstm
-    # Perplexity: each base model's probability of every val / test event once; the mixtures mix those.
-    val_ids, test_ids = (encode_texts(tokenizer, t, add_bos=False, add_eos=False) for t in (read_texts(VAL_CSV), texts))
-    events = {name: {split: event_probabilities(base, ids, batch_size, f"{split} probabilities, {base.name}")
-                     for split, ids in (("val", val_ids), ("test", test_ids))}
-              for name, base in (("lstm", LSTMDistributions(lstm)), ("int8", LSTMDistributions(int8, "LSTM int8")),
-                                 ("ngram", NgramDistributions(ngram)))}
-    events["mixture"] = {s: shipped.mix(events["lstm"][s], events["ngram"][s]) for s in ("val", "test")}
-    events["int8 mixture"] = {s: shipped.mix(events["int8"][s], events["ngram"][s]) for s in ("val", "test")}
-
-    def light_model(key: str, completer, distributions, probabilities: str, info: dict,
-                    top3: list[list[str]] | None = None) -> list[list[str]]:
-        """Score a light model by the protocol, type the test texts with it, and write its run."""
-        top3 = top3 or next_word_candidates(completer, examples, k=3)
-        result = evaluate(completer, examples, config, batch_size, cleaning, top3, desc=f"test, {completer.name}")
+    examples, prompts = make_examples(texts, raws, cleaning), read_example_prompts()
+    parts = Parts(shipped.lstm, quantize_int8(shipped.lstm), shipped.ngram, shipped.ngram_weight, tokenizer)
+    save_phone_files(parts)
+    ids = {split: encode_texts(tokenizer, t, add_bos=False, add_eos=False)
+           for split, t in zip(SPLITS, (read_texts(VAL_CSV), texts))}
+    probabilities = part_probabilities(parts, ids, batch_size)
+    top3: dict[str, list[list[str]]] = {}
+    for model in (m for m in MODELS if m.is_light):
+        built = parts.build(model)
+        completer = (NgramCompleter(built, tokenizer, name=model.label) if not parts.has_lstm(model)
+                     else DecodingCompleter(built, tokenizer, decoding, name=model.label))
+        top3[model.key] = next_word_candidates(completer, examples, k=3)
+        result = evaluate(completer, examples, config, batch_size, cleaning, top3[model.key],
+                          desc=f"test, {model.label}")
+        distributions = built if isinstance(built, LSTMWithNgram) else (
+            LSTMDistributions(built) if parts.has_lstm(model) else NgramDistributions(built))
+        record = model_record(model, parts, best)
+        if model.ships:  # finishing the word being typed, as the keyboard does
+            record |= midword_metrics(Autocompleter(built, tokenizer, cleaning),
+                                      make_midword_examples(texts, config.seed))
+        if model.int8_of:
+            same = sum(a[:1] == b[:1] for a, b in zip(top3[model.int8_of], top3[model.key])) / len(examples)
+            record |= {"next_word_top1_same_as_fp32": round(same, 5),
+                       "torchscript_size_mb": file_size_mb(TORCHSCRIPT_STEP)}
         write_eval_outputs(result, {
-            "val_perplexity": round(perplexity(events[probabilities]["val"]), 3),
-            "test_perplexity": round(perplexity(events[probabilities]["test"]), 3),
-            **simulate(distributions, texts, tokenizer, batch_size), **info,
-            "time_ms": time_batch_of_one(completer, examples, config.latency_texts)}, key, args.out, config)
-        print(f"{completer.name}: {result.metrics}")
-        return top3
-
-    light = LSTMCompleter(shipped, tokenizer, decoding, name=LABELS[LSTM])
-    fp32_top3 = light_model(LSTM, light, shipped, "mixture", {
-        **midword_metrics(Autocompleter(shipped, tokenizer, cleaning), make_midword_examples(texts, config.seed)),
-        "model": f"word LSTM + Kneser-Ney {ngram.order}-gram, n-gram weight {weight} ({LSTM_DIR})",
-        "decoding": best, "ngram_weight": weight, "parameters": shipped.parameter_count(),
-        "setup": f"{best['name']} on cleaned prompts; {', '.join(p.name for p in light_files)}, fp32",
-        "weights_in_memory_mb": round(weights_in_memory_mb(lstm) + ngram.memory_mb(), 1),
-        "size_mb": file_size_mb(*light_files)})
-
-    light_model(LSTM_ALONE, LSTMCompleter(lstm, tokenizer, decoding, name=LABELS[LSTM_ALONE]), LSTMDistributions(lstm),
-                "lstm", {"model": f"word LSTM ({LSTM_DIR}/{MODEL_FILE})", "decoding": best,
-                         "parameters": lstm.parameter_count(),
-                         "setup": f"{best['name']} on cleaned prompts; {MODEL_FILE} + {TOKENIZER_FILE}, fp32",
-                         "weights_in_memory_mb": weights_in_memory_mb(lstm),
-                         "size_mb": file_size_mb(model_dir / MODEL_FILE, model_dir / TOKENIZER_FILE)})
-
-    # The shipped model for a phone: int8 weights where PyTorch has kernels (its LSTM step exported to TorchScript too),
-    # with the same n-gram model.
-    save_model(int8, INT8_MODEL, tokenizer.get_vocab())
-    export_torchscript(int8, TORCHSCRIPT_STEP)
-    phone_files = [INT8_MODEL, *light_files[1:]]
-    phone_completer = LSTMCompleter(phone, tokenizer, decoding, name=LABELS[LSTM_INT8])
-    int8_top3 = next_word_candidates(phone_completer, examples, k=3)
-    agreement = sum(a[:1] == b[:1] for a, b in zip(fp32_top3, int8_top3)) / len(examples)
-    light_model(LSTM_INT8, phone_completer, phone, "int8 mixture", {
-        "next_word_top1_same_as_fp32": round(agreement, 5),
-        "model": f"word LSTM, int8 ({INT8_MODEL}) + Kneser-Ney {ngram.order}-gram, n-gram weight {weight}",
-        "decoding": best, "ngram_weight": weight, "parameters": shipped.parameter_count(),  # int8 weights, same count
-        "setup": f"{best['name']} on cleaned prompts; {', '.join(Path(p).name for p in phone_files)}, "
-                 f"{int8_parts(lstm)}",
-        "size_mb": file_size_mb(*phone_files), "torchscript_size_mb": file_size_mb(TORCHSCRIPT_STEP)}, int8_top3)
-
-    ngram_completer = NgramCompleter(ngram, tokenizer)
-    light_model(NGRAM, ngram_completer, NgramDistributions(ngram), "ngram", {
-        "model": f"Kneser-Ney {ngram.order}-gram ({LSTM_DIR}/{NGRAM_FILE})",
-        "parameters": ngram.n_grams(),  # the n-grams it stores, each with a count
-        "weights_in_memory_mb": round(ngram.memory_mb(), 1),
-        "setup": f"greedy on cleaned prompts; {NGRAM_FILE} + {TOKENIZER_FILE}",
-        "size_mb": file_size_mb(model_dir / NGRAM_FILE, model_dir / TOKENIZER_FILE)})
-
-    baseline = MostFrequentWords(read_texts(TRAIN_CSV))
-    result = evaluate(baseline, examples, config, batch_size, next_word_candidates=[baseline.words[:3]] * len(examples),
-                      desc="test, baseline")
-    write_eval_outputs(result, {"model": baseline.name, "parameters": 0, "size_mb": 0.0, "words": baseline.words,
-                                "setup": f"the same {len(baseline.words)} words for every prompt, cut to the budget",
-                                "time_ms": time_batch_of_one(baseline, examples, config.latency_texts)},
-                       BASELINE, args.out, config)
-    print(f"baseline: {result.metrics}")
+            **{f"{split}_perplexity": round(perplexity(model_probabilities(model, built, probabilities, split)), 3)
+               for split in SPLITS},
+            **simulate(distributions, texts, tokenizer, batch_size), **record,
+            "time_ms": time_batch_of_one(completer, examples, config.latency_texts)}, model.key, args.out, config)
+        write_prompt_completions(completer, prompts, model.key, args.out, config, cleaning, batch_size)
+        print(f"{model.label}: {result.metrics}")
+    score_baseline(examples, config, cleaning, batch_size, args.out)
 
 
 if __name__ == "__main__":

@@ -7,16 +7,19 @@ from text_autocomplete.evaluation import EvalConfig
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import LSTM_SWEEPS, REPORT
 from text_autocomplete.report import ReportConfig, build_report
+from text_autocomplete.selection import BudgetConfig
 
 from _common import run_stage
 
 
 def main() -> None:
-    write_comparisons(Path("."), load_config(EvalConfig, "eval"))
-    report = build_report(Path("."), load_config(ReportConfig, "report"), lstm_sweeps=LSTM_SWEEPS)
+    eval_config = load_config(EvalConfig, "eval")
+    write_comparisons(Path("."), eval_config)
+    report = build_report(Path("."), load_config(ReportConfig, "report"), load_config(BudgetConfig, "budget"),
+                          eval_config, lstm_sweeps=LSTM_SWEEPS)
     Path(REPORT).parent.mkdir(exist_ok=True)
-    Path(REPORT).write_text(report)
-    print(report.split("\n\n")[2])  # the recommendation
+    Path(REPORT).write_text(report.text)
+    print(report.recommendation)
 
 
 if __name__ == "__main__":

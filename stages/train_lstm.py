@@ -1,6 +1,7 @@
 """Stage `train_lstm`: data/train.csv + data/val.csv -> models/lstm/ (model.pt, tokenizer.json, ngram.npz,
-mixture.json), dvclive logs (their summary is the training's DVC metric), results/train.json, results/ngram_orders.csv and
-results/mixture_weights.csv: the LSTM, the Kneser-Ney n-gram model and the weight that mixes them.
+mixture.json), dvclive logs (their summary is the training's DVC metric), results/train.json,
+results/ngram_orders.csv and results/mixture_weights.csv: the LSTM, the Kneser-Ney n-gram model and the weight
+that mixes them.
 
 dvc.yaml runs it as `torchrun --standalone --nproc_per_node=${train.nproc} stages/train_lstm.py`: every process
 trains the LSTM on its share of the batches; rank 0 alone logs, writes, and then fits the n-gram model and the

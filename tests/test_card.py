@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_dvc_surface import EXP_SHOW, HEADLINE, metric_columns
 
 from text_autocomplete.paths import TRAIN_LIVE_DIR, TRAIN_LIVE_SUMMARY, metrics_file
-from text_autocomplete.report import MODELS
+from text_autocomplete.registry import LABELS
 
 from conftest import TINY_PARAMS, build_pipeline, sh
 from synthetic_tweets import synthetic_tweets
-from test_dvc_surface import EXP_SHOW, HEADLINE, metric_columns
 
 ROUGE = ("rouge1", "rouge2", "rougeL")
 EPOCHS = (1, 2)  # the two experiments of phrase 2; the tiny pipeline trains for 2
@@ -112,7 +112,7 @@ def test_4_metrics_show_lists_every_models_rouge(synthetic_pipeline):
     table = sh(["dvc", "metrics", "show"], synthetic_pipeline)
     header = table[table.index("Path "):].splitlines()[0].split()
     assert set(ROUGE) <= set(header)
-    for name in MODELS:
+    for name in LABELS:
         path = metrics_file(name).as_posix()
         values = files[path]["data"]
         assert all(isinstance(values[key], float) for key in ROUGE), (path, values)

@@ -15,7 +15,7 @@ import torch
 from text_autocomplete.data_utils import DataConfig, clean_text, read_texts, write_texts
 from text_autocomplete.evaluation import EvalConfig
 from text_autocomplete.lstm_model import LSTMConfig, load_model
-from text_autocomplete.lstm_train import FAIL_AT_ENV, TokenizerConfig, TrainConfig, Trainer, warmup_cosine
+from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer, warmup_cosine
 from text_autocomplete.next_token_dataset import BucketBatchSampler, collate_next_token
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import CHECKPOINT, LSTM_DIR, MODEL_FILE, TRAIN_CSV, TRAIN_LIVE_DIR, VAL_CSV
@@ -56,10 +56,13 @@ def make_project(folder: Path, texts: list[str], **train) -> Path:
     return folder
 
 
-def torchrun(folder: Path, nproc: int = 2, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([TORCHRUN, "--standalone", f"--nproc_per_node={nproc}", str(ROOT / "stages" / "train_lstm.py")],
+def torchrun(folder: Path, nproc: int = 2, fail_at: tuple[int, int] | None = None) -> subprocess.CompletedProcess:
+    """The stage under torchrun; with `fail_at` (rank, step), that rank fails before that step."""
+    script = [str(ROOT / "stages" / "train_lstm.py")] if fail_at is None else [
+        str(ROOT / "tests" / "failing_train_lstm.py"), *map(str, fail_at)]
+    return subprocess.run([TORCHRUN, "--standalone", f"--nproc_per_node={nproc}", *script],
                           cwd=folder, capture_output=True, text=True, timeout=300, check=False,
-                          env={**os.environ, "PYTHONFAULTHANDLER": "1", **env})  # a crash prints its stack
+                          env={**os.environ, "PYTHONFAULTHANDLER": "1"})  # a crash prints its stack
 
 
 def read_curve(folder: Path, name: str) -> list[str]:
@@ -125,7 +128,7 @@ def test_a_failing_process_stops_all_and_the_run_resumes_to_the_uninterrupted_we
     steps_per_epoch = int(re.search(r"(\d+) batches/epoch", result.stdout).group(1))
 
     resumed = make_project(tmp_path / "resumed", sample, epochs=2, dropout=0.1)
-    failed = torchrun(resumed, **{FAIL_AT_ENV: f"1:{steps_per_epoch + 2}"})
+    failed = torchrun(resumed, fail_at=(1, steps_per_epoch + 2))
     assert failed.returncode != 0
     assert f"rank 1: failure injected before step {steps_per_epoch + 2}" in failed.stdout + failed.stderr
     checkpoints = list((resumed / CHECKPOINT).parent.iterdir())

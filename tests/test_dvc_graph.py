@@ -2,6 +2,7 @@
 from the code (its imports) and from a traced run (the files it opened, the params keys it looked at)."""
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -117,11 +118,12 @@ def test_every_config_field_is_a_parameter():
     from text_autocomplete.ngram import NgramConfig
     from text_autocomplete.params import param_fields
     from text_autocomplete.report import ReportConfig
+    from text_autocomplete.selection import BudgetConfig
     from text_autocomplete.serve import ServeConfig
 
     classes = {"data": DataConfig, "split": SplitConfig, "tokenizer": TokenizerConfig, "lstm": LSTMConfig,
                "train": TrainConfig, "eval": EvalConfig, "lstm_eval": LSTMEvalConfig, "gpt2": GPT2Config,
-               "report": ReportConfig, "autocomplete": AutocompleteConfig, "ngram": NgramConfig,
+               "report": ReportConfig, "budget": BudgetConfig, "autocomplete": AutocompleteConfig, "ngram": NgramConfig,
                "mixture": MixtureConfig, "serve": ServeConfig}
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     assert set(params) == set(classes)
@@ -148,3 +150,26 @@ def test_a_code_change_marks_every_stage_that_imports_it(synthetic_pipeline):
     finally:
         module.write_text(original)
     assert changed == {s for s in STAGES if "src/text_autocomplete/params.py" in stage_code(s)} == set(STAGES)
+
+
+@pytest.mark.parametrize("module, stages", [
+    ("eval_lstm.py", {"eval_lstm"}),  # decoding: never the training
+    ("selection.py", {"eval_lstm", "report"}),  # the budgets: the decoding chosen within them, and the decision
+    ("comparison.py", {"report"}),
+    ("report.py", {"report"}),  # report code re-runs the report alone
+    ("cli.py", set()), ("serve.py", set()),  # the apps re-run nothing (web/index.html is no stage's code either)
+    ("registry.py", {"eval_lstm", "eval_gpt2", "report"}),  # the model list: what is scored and compared
+    ("lstm_model.py", {"train_lstm", "eval_lstm"}),  # the model (and its generate/beam_search) retrains
+])
+def test_an_edit_reruns_only_the_stages_that_use_it(module, stages):
+    """With dvc.yaml holding each stage's imports (above), a module's stages are those whose code imports it."""
+    assert {s for s in STAGES if f"src/text_autocomplete/{module}" in stage_code(s)} == stages
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stage_reads_top_to_bottom_in_short_functions(stage):
+    """A stage is a `main()` over named helpers (the models to score come from registry.py), none over 60 lines."""
+    tree = ast.parse((ROOT / "stages" / f"{stage}.py").read_text())
+    lengths = {node.name: node.end_lineno - node.lineno + 1 for node in ast.walk(tree)
+               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    assert "main" in lengths and max(lengths.values()) <= 60, lengths

@@ -13,19 +13,22 @@ from pathlib import Path
 import pytest
 import yaml
 
-from text_autocomplete.paths import GPT2, LSTM, METRICS_DIR, TRAIN_LIVE_SUMMARY, TRAIN_RECORD, metrics_file
-from text_autocomplete.report import MODELS, comparison_table
+from text_autocomplete.paths import METRICS_DIR, TRAIN_LIVE_SUMMARY, TRAIN_RECORD, metrics_file
+from text_autocomplete.registry import LABELS, SHIPPED, TRANSFORMER
+from text_autocomplete.report import comparison_table
 
 from conftest import ROOT, sh
 from dvc_graph import dvc_stages, entries
 
 # The headline: the light model's and the transformer's ROUGE-1 and ROUGE-2, as `dvc exp show` names them.
+LSTM, GPT2 = SHIPPED, TRANSFORMER
 HEADLINE = [f"{metrics_file(model).as_posix()}:{key}" for model in (LSTM, GPT2) for key in ("rouge1", "rouge2")]
 # Columns of `dvc exp show --csv` that describe the row, not a metric or a parameter.
 ROW_COLUMNS = {"Experiment", "rev", "typ", "Created", "parent", "State", "Executor"}
 WIDTH = 120
-# `dvc metrics show metrics` (the narrow view): the paired comparisons' file names (metrics/lstm_alone-gpt2.yml) widen its first column by 6,
-# and the light models' keystroke savings (keys_saved) add a column; one row per file still fits 130 columns.
+# `dvc metrics show metrics` (the narrow view): the paired comparisons' file names (metrics/lstm_alone-gpt2.yml)
+# widen its first column by 6, and the light models' keystroke savings (keys_saved) add a column; one row per file
+# still fits 130 columns.
 METRICS_SHOW_WIDTH = 130
 
 
@@ -196,7 +199,7 @@ def test_plots_show_draws_learning_curves_and_the_model_comparison(committed):
         range(1, epochs + 1))
     comparison = plot_rows(plots["model_comparison"])
     assert {(row["model"], row["metric"]) for row in comparison} == {
-        (model, kind) for model in MODELS.values() for kind in ("rouge1", "rouge2", "rougeL")}
+        (model, kind) for model in LABELS.values() for kind in ("rouge1", "rouge2", "rougeL")}
     assert all(float(row["low"]) <= float(row["value"]) <= float(row["high"]) for row in comparison)
     spec = plots["model_comparison"][0]["content"]
     assert spec["spec"]["encoding"]["y"]["field"] == "model" and "<DVC_METRIC" not in json.dumps(spec)
@@ -235,7 +238,7 @@ def test_plots_diff_compares_two_revisions(tmp_path):
 
 MADE_UP_RECORDS = {key: {**{kind: 0.1 for kind in ("rouge1", "rouge2", "rougeL")},
                          **{f"{kind}_ci": [0.05, 0.15] for kind in ("rouge1", "rouge2", "rougeL")}}
-                   for key in MODELS}
+                   for key in LABELS}
 
 
 def test_every_plot_declared_in_dvc_yaml_reads_committed_files():

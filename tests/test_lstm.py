@@ -227,7 +227,7 @@ def test_trainer_is_deterministic_and_resumes_after_interruption(tmp_path, monke
     best_epoch = min(range(3), key=lambda i: straight_live.rows[i]["val_loss"])
     assert straight_live.summary["best"] == {"epoch": best_epoch + 1, **{
         key: straight_live.rows[best_epoch][key] for key in BEST_EPOCH_KEYS if key != "epoch"}}
-    assert summary["best_epoch"] == best_epoch + 1
+    assert summary["epochs_run"] == 3
     assert not (tmp_path / "a" / "ckpt" / "train.pt").exists()  # a finished run leaves nothing to resume
 
     interrupted = make_trainer(tmp_path / "b")
@@ -265,14 +265,14 @@ def test_consensus_picks_the_completion_the_samples_agree_with():
 
 
 def test_completer_gives_exactly_the_budget_in_every_decoding():
-    from text_autocomplete.eval_lstm import LSTMCompleter, LSTMDecoding
+    from text_autocomplete.eval_lstm import DecodingCompleter, LSTMDecoding
     from text_autocomplete.tokenizer import train_tokenizer
 
     tokenizer = train_tokenizer(TRAIN_TEXTS, vocab_size=100, min_frequency=1)
     model = make_model(replace(CONFIG, vocab_size=tokenizer.get_vocab_size(), softmax_cutoffs=(8,)))
     prompts, budgets = ["i like cats", "i like tea and me a"], [3, 1]
     for decoding in (LSTMDecoding(), LSTMDecoding(mbr_samples=4, seed=1), LSTMDecoding(do_sample=True, top_p=0.5)):
-        completer = LSTMCompleter(model, tokenizer, decoding)
+        completer = DecodingCompleter(model, tokenizer, decoding)
         completions = completer.complete(prompts, budgets)
         assert [len(c.split()) for c in completions] == budgets
         assert completions == completer.complete(prompts, budgets)  # seeded
@@ -280,8 +280,8 @@ def test_completer_gives_exactly_the_budget_in_every_decoding():
 
 def test_next_words_are_the_top_k_of_one_text_read_alone():
     """next_words (batched, padded) equals the k best real words of `forward` over each prompt read alone."""
-    from text_autocomplete.eval_lstm import LSTMCompleter, next_word_candidates
-    from text_autocomplete.evaluation import Example
+    from text_autocomplete.evaluation import Example, next_word_candidates
+    from text_autocomplete.light_model import LSTMCompleter
     from text_autocomplete.tokenizer import encode_texts, train_tokenizer
 
     tokenizer = train_tokenizer(TRAIN_TEXTS, vocab_size=100, min_frequency=1)

@@ -13,7 +13,8 @@ from test_lstm import CONFIG, TRAIN_TEXTS, VAL_TEXTS
 from text_autocomplete.autocomplete import Autocompleter
 from text_autocomplete.data_utils import DataConfig
 from text_autocomplete.errors import UserError
-from text_autocomplete.eval_lstm import LSTMCompleter, LSTMDecoding, load_light_model
+from text_autocomplete.eval_lstm import DecodingCompleter, LSTMDecoding
+from text_autocomplete.light_model import LSTMCompleter, load_light_model
 from text_autocomplete.lstm_model import LSTMLanguageModel, save_model
 from text_autocomplete.mixture import (
     LSTMDistributions,
@@ -23,9 +24,9 @@ from text_autocomplete.mixture import (
     choose_ngram_weight,
     event_probabilities,
     load_weight,
-    perplexity,
     save_weight,
 )
+from text_autocomplete.mixture import events_perplexity as perplexity
 from text_autocomplete.mobile import quantize_light_model
 from text_autocomplete.ngram import KneserNey, NgramCompleter
 from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, encode_texts, train_tokenizer
@@ -82,7 +83,7 @@ def test_greedy_generation_follows_the_mixture_word_by_word(parts, weight):
     completer = LSTMCompleter(LSTMWithNgram(lstm, ngram, weight), tokenizer)
     expected = [greedy_reference(lstm, ngram, weight, tokenizer, p, b) for p, b in zip(PROMPTS, budgets)]
     assert completer.complete(PROMPTS, budgets) == expected
-    beam_of_one = LSTMCompleter(LSTMWithNgram(lstm, ngram, weight), tokenizer, LSTMDecoding(num_beams=2))
+    beam_of_one = DecodingCompleter(LSTMWithNgram(lstm, ngram, weight), tokenizer, LSTMDecoding(num_beams=2))
     assert [len(c.split()) for c in beam_of_one.complete(PROMPTS, budgets)] == budgets
     # The ends of the scale are the two models alone.
     if weight == 0.0:
@@ -95,8 +96,8 @@ def test_beam_search_of_the_mixture_one_beam_is_greedy_and_batches_equal_singles
     tokenizer, lstm, ngram = parts
     mixture = LSTMWithNgram(lstm, ngram, 0.4)
     greedy = LSTMCompleter(mixture, tokenizer).complete(PROMPTS, [3, 2, 4])
-    assert LSTMCompleter(mixture, tokenizer, LSTMDecoding(num_beams=1)).complete(PROMPTS, [3, 2, 4]) == greedy
-    beam = LSTMCompleter(mixture, tokenizer, LSTMDecoding(num_beams=3))
+    assert DecodingCompleter(mixture, tokenizer, LSTMDecoding(num_beams=1)).complete(PROMPTS, [3, 2, 4]) == greedy
+    beam = DecodingCompleter(mixture, tokenizer, LSTMDecoding(num_beams=3))
     assert beam.complete(PROMPTS, [3, 2, 4]) == [beam.complete([p], [b])[0] for p, b in zip(PROMPTS, [3, 2, 4])]
 
 

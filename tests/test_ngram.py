@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from text_autocomplete.errors import UserError
-from text_autocomplete.ngram import KneserNey, NgramCompleter, NgramConfig, discounts, fit_best_order, perplexity
+from text_autocomplete.ngram import KneserNey, NgramCompleter, NgramConfig, discounts, fit_best_order
+from text_autocomplete.ngram import texts_perplexity as perplexity
 from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, encode_texts, train_tokenizer
 
 PAD, BOS, EOS, A, B, C = range(6)

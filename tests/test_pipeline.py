@@ -8,24 +8,19 @@ import pandas as pd
 import pytest
 import yaml
 
-from text_autocomplete.comparison import LABELS, pair_name, read_comparison
-from text_autocomplete.evaluation import METRIC_KEYS
-from text_autocomplete.paths import (
-    BASELINE,
-    LSTM,
-    LSTM_INT8,
-    PAIRS,
-    metrics_file,
-    scores_file,
-)
+from text_autocomplete.comparison import pair_name, read_comparison
+from text_autocomplete.evaluation import METRIC_KEYS, EvalConfig
+from text_autocomplete.paths import metrics_file, scores_file
 from text_autocomplete.records import read_record
-from text_autocomplete.report import LIGHT_MODELS, MODELS, ReportConfig, build_report, fmt
+from text_autocomplete.registry import BASELINE, LABELS, LIGHT_MODELS, PAIRS, PHONE, SHIPPED
+from text_autocomplete.report import ReportConfig, build_report, fmt
+from text_autocomplete.selection import BudgetConfig
 
 from conftest import project_config, sh
 
 
 def test_every_stage_writes_its_metrics(pipeline):
-    for name in MODELS:
+    for name in LABELS:
         record = read_record(name, pipeline)
         keys = list(yaml.safe_load(metrics_file(name, pipeline).read_text()))
         assert keys[:2] == ["rouge1", "rouge2"] and keys == [k for k in METRIC_KEYS if k in keys]
@@ -40,7 +35,7 @@ def test_every_stage_writes_its_metrics(pipeline):
         assert {"val_perplexity", "keys_saved"} <= set(yaml.safe_load(metrics_file(name, pipeline).read_text()))
         assert 1 < record["val_perplexity"] and 1 < record["test_perplexity"] and 0 < record["keys_saved"] < 1
         assert 0 <= record["all_positions_top1"] <= record["all_positions_top3"] <= 1
-    int8, fp32 = read_record(LSTM_INT8, pipeline), read_record(LSTM, pipeline)
+    int8, fp32 = read_record(PHONE, pipeline), read_record(SHIPPED, pipeline)
     lstm_files = [pipeline / "models" / "mobile" / "lstm_int8.pt", pipeline / "models" / "lstm" / "model.pt"]
     assert lstm_files[0].stat().st_size < lstm_files[1].stat().st_size / 2  # tiny vocabularies here
     assert int8["size_mb"] < fp32["size_mb"] and int8["n_texts"] == fp32["n_texts"]
@@ -54,7 +49,7 @@ def test_the_lstm_learns_the_made_up_grammar(synthetic_pipeline):
     """Even tiny and trained for two epochs, the LSTM learns which kind of word comes next in the made-up
     grammar, which the most-frequent-words baseline cannot: a trainer or decoder that does not learn (or a
     model fed the wrong state) guesses next words at about 1/vocabulary and fails here."""
-    lstm, baseline = read_record(LSTM, synthetic_pipeline), read_record(BASELINE, synthetic_pipeline)
+    lstm, baseline = read_record(SHIPPED, synthetic_pipeline), read_record(BASELINE, synthetic_pipeline)
     assert lstm["top1"] > baseline["top1"] + 0.05
     assert lstm["top3"] > 0.2 and lstm["rouge1"] > baseline["rouge1"]
 
@@ -62,20 +57,24 @@ def test_the_lstm_learns_the_made_up_grammar(synthetic_pipeline):
 def test_report_numbers_equal_the_metric_files(pipeline):
     """Rebuild the report from the metric files; every number in its headline table is one of theirs."""
     config = project_config(ReportConfig, "report", examples=3)
-    report = build_report(pipeline, config)
-    assert report == build_report(pipeline, config)
-    rows = [line for line in report.splitlines() if line.startswith(tuple(f"| {label}:" for label in MODELS.values()))]
-    assert len(rows) == len(MODELS) == 6
-    for row, name in zip(rows, MODELS):
+    budget, eval_config = project_config(BudgetConfig, "budget"), project_config(EvalConfig, "eval")
+    report = build_report(pipeline, config, budget, eval_config).text
+    assert report == build_report(pipeline, config, budget, eval_config).text
+    rows = [line for line in report.splitlines() if line.startswith(tuple(f"| {label}:" for label in LABELS.values()))]
+    assert len(rows) == len(LABELS) == 6
+    for row, name in zip(rows, LABELS):
         record = read_record(name, pipeline)
         expected = []
         for key in ("rouge1", "rouge2", "rougeL"):
             expected += [fmt(record[key]), fmt(record[f"{key}_ci"][0]), fmt(record[f"{key}_ci"][1])]
         expected += [fmt(record["top1"]), f"{record['parameters']:,}", f"{record['size_mb']:.1f}",
-                     f"{record['time_ms']:.2f}", f"{record['ms_per_text_batched']:.2f}", str(record["n_texts"])]
+                     str(record["n_texts"])]
         cells = " | ".join(row.split(" | ")[1:-1])  # the last column states the setup in words
         numbers = re.findall(r"\d[\d,]*(?:\.\d+)?", cells)
         assert numbers == expected, row
+        memory = f"{record['weights_in_memory_mb']:,.1f}" if "weights_in_memory_mb" in record else "-"
+        assert (f"| {LABELS[name]} | {record['size_mb']:.1f} | {memory} | {record['time_ms']:.2f} "
+                f"| {record['ms_per_text_batched']:.2f} |") in report  # the costs table, outside the summary
     for a, b in PAIRS:
         differences = read_comparison(a, b, pipeline)
         cells = [f"{d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}]" for d in differences]
@@ -109,3 +108,20 @@ def test_notebook_executes(synthetic_pipeline):
     client.execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
+
+
+def test_every_model_completes_the_projects_own_prompts(synthetic_pipeline):
+    """The examples people read: every registry model's completions of examples/prompts.txt (written for the
+    project), in order, `eval.prompt_words` words at most, side by side in the report; no real test text."""
+    from text_autocomplete.evaluation import read_example_prompts
+    from text_autocomplete.paths import EXAMPLE_PROMPTS, prompts_file
+
+    prompts = read_example_prompts(synthetic_pipeline / EXAMPLE_PROMPTS)
+    words = project_config(EvalConfig, "eval").prompt_words
+    for key in LABELS:
+        frame = pd.read_csv(prompts_file(key, synthetic_pipeline), keep_default_na=False)
+        assert frame["prompt"].tolist() == prompts, key
+        assert all(len(c.split()) <= words for c in frame["completion"]) and frame["completion"].str.len().sum(), key
+    report = (synthetic_pipeline / "reports" / "report.md").read_text()
+    assert "| prompt | " + " | ".join(LABELS.values()) + " |" in report
+    assert f"| {prompts[0]} | " in report

@@ -1,6 +1,8 @@
 """The transformer path on a tiny random GPT-2 saved locally: loading, padding, batching, word budgets."""
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 import torch
 from transformers import LogitsProcessorList, StoppingCriteriaList
@@ -27,6 +29,8 @@ from tiny_gpt2 import save_tiny_gpt2
 PROMPTS = ["i can't wait to see", "going to the beach today with my best", "so tired", "good morning everyone have"]
 
 CLEANING = project_config(DataConfig, "data")
+# The completer with the project's token cap per word (gpt2.max_tokens_per_word), as eval_gpt2 makes it.
+Completer = partial(TransformerCompleter, max_tokens_per_word=project_config(GPT2Config, "gpt2").max_tokens_per_word)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +56,7 @@ def test_left_padding_gives_the_same_logits_as_no_padding(tiny):
 
 def test_batched_and_one_at_a_time_greedy_completions_are_identical(tiny):
     _, model, tokenizer = tiny
-    completer = TransformerCompleter(model, tokenizer, CLEANING)
+    completer = Completer(model, tokenizer, CLEANING)
     budgets = [2, 3, 1, 2]
     assert completer.complete(PROMPTS, budgets) == [completer.complete([p], [b])[0] for p, b in zip(PROMPTS, budgets)]
 
@@ -61,7 +65,7 @@ def test_batched_and_one_at_a_time_greedy_completions_are_identical(tiny):
 def test_decoding_that_retires_rows_equals_model_generate(tiny, settings):
     """The project's loop drops finished rows from the batch and its cache; the words must not change."""
     _, model, tokenizer = tiny
-    completer = TransformerCompleter(model, tokenizer, CLEANING, settings)
+    completer = Completer(model, tokenizer, CLEANING, settings)
     prompts, budgets = PROMPTS * 2, [1, 4, 2, 3, 3, 1, 4, 2]  # rows finish at different steps
     encoded = tokenizer(prompts, return_tensors="pt", padding=True)
     budget = WordBudget(tokenizer, encoded["input_ids"].shape[1], CLEANING, budgets, 4)
@@ -76,7 +80,7 @@ def test_decoding_that_retires_rows_equals_model_generate(tiny, settings):
 
 def test_no_newline_or_end_of_text_before_the_budget(tiny):
     _, model, tokenizer = tiny
-    completer = TransformerCompleter(model, tokenizer, CLEANING)
+    completer = Completer(model, tokenizer, CLEANING)
     with torch.no_grad():  # make end-of-text and newline the model's favourite tokens
         model.lm_head.weight.data[completer.stop_ids] *= 0
         bias = torch.zeros(model.lm_head.weight.shape[0])
@@ -96,7 +100,7 @@ def test_sampling_is_seeded_and_really_samples(tiny):
     budgets = [4] * len(PROMPTS)
 
     def complete(settings: dict, seed: int) -> list[str]:
-        return TransformerCompleter(model, tokenizer, CLEANING, settings, seed=seed).complete(PROMPTS, budgets)
+        return Completer(model, tokenizer, CLEANING, settings, seed=seed).complete(PROMPTS, budgets)
 
     sample = {"do_sample": True, "top_k": 20, "temperature": 0.9}
     assert complete(sample, 5) == complete(sample, 5)
@@ -153,7 +157,7 @@ def test_the_first_new_token_begins_a_new_word(tiny, settings):
     prompts, budgets = (PROMPTS + TYPED) * 2, [1, 2, 3, 4] * 4
 
     def complete(rule: bool) -> list[str]:
-        return TransformerCompleter(model, tokenizer, CLEANING, settings, new_word_first=rule).complete(prompts,
+        return Completer(model, tokenizer, CLEANING, settings, new_word_first=rule).complete(prompts,
                                                                                                       budgets)
 
     with_rule, without = complete(True), complete(False)
@@ -167,7 +171,7 @@ def test_the_first_new_token_begins_a_new_word(tiny, settings):
 @pytest.mark.parametrize("settings", SETTINGS[:2])
 def test_a_rows_completion_does_not_depend_on_its_batch_with_typed_prompts_and_the_rule(tiny, settings):
     _, model, tokenizer = tiny
-    completer = TransformerCompleter(model, tokenizer, CLEANING, settings, prompt_form="raw", new_word_first=True)
+    completer = Completer(model, tokenizer, CLEANING, settings, prompt_form="raw", new_word_first=True)
     budgets = [2, 3, 1, 2]
     assert completer.complete(TYPED, budgets) == [completer.complete([p], [b])[0] for p, b in zip(TYPED, budgets)]
 
@@ -179,7 +183,7 @@ def test_the_prompt_form_is_what_reaches_the_model(tiny, form, expected):
     hook = model.register_forward_pre_hook(lambda module, args, kwargs: seen.append(kwargs["input_ids"]),
                                            with_kwargs=True)
     try:
-        evaluate(TransformerCompleter(model, tokenizer, CLEANING, prompt_form=form),
+        evaluate(Completer(model, tokenizer, CLEANING, prompt_form=form),
                  [Example("going to the beach", "today", "Going to the BEACH,")],
                  project_config(EvalConfig, "eval"), 4, CLEANING, intervals=False)
     finally:

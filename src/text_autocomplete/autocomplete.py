@@ -16,12 +16,10 @@ from tokenizers import Tokenizer
 from torch import nn
 
 from text_autocomplete.data_utils import DataConfig, clean_text
-from text_autocomplete.lstm_model import NEVER_GENERATED, LSTMLanguageModel, State
+from text_autocomplete.lstm_model import LSTMLanguageModel, State
 from text_autocomplete.mixture import LSTMWithNgram
 from text_autocomplete.progress import progress
-from text_autocomplete.tokenizer import BOS_ID, EOS_ID
-
-NOT_A_WORD = (*NEVER_GENERATED, EOS_ID)
+from text_autocomplete.tokenizer import BOS_ID, NEVER_SUGGESTED
 
 
 @dataclass
@@ -52,7 +50,7 @@ class WordIndex:
     """Vocabulary words in sorted order, to find every word with a given prefix by binary search."""
 
     def __init__(self, tokenizer: Tokenizer):
-        entries = sorted((w, i) for w, i in tokenizer.get_vocab().items() if i not in NOT_A_WORD)
+        entries = sorted((w, i) for w, i in tokenizer.get_vocab().items() if i not in NEVER_SUGGESTED)
         self.words = [w for w, _ in entries]
         self.ids = torch.tensor([i for _, i in entries], dtype=torch.long)
 
@@ -166,7 +164,7 @@ class Autocompleter:
             best = candidates[self.log_probs[candidates].topk(min(k, len(candidates))).indices]
         else:  # every word is a candidate: blank out the few non-words rather than gather ~all ids
             scores = self.log_probs.clone()
-            scores[list(NOT_A_WORD)] = float("-inf")
+            scores[list(NEVER_SUGGESTED)] = float("-inf")
             best = scores.topk(min(k, len(self.index.ids))).indices
         return [self.tokenizer.id_to_token(int(i)) for i in best]
 

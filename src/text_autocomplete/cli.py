@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from text_autocomplete.errors import UserError
-from text_autocomplete.paths import LSTM_DIR, PARAMS_FILE, PROJECT_ENV, project_root
+from text_autocomplete.paths import DVC_FILE, LSTM_DIR, PARAMS_FILE
 
 if TYPE_CHECKING:
     from text_autocomplete.autocomplete import Autocompleter
@@ -39,6 +39,11 @@ if TYPE_CHECKING:
 
 EXIT_MODEL, EXIT_USAGE, EXIT_INPUT = 1, 2, 3
 MODEL_DIR_ENV = "AUTOCOMPLETE_MODEL_DIR"
+# Where the project lives: like git and dvc, the folder the command runs in or the first one above it that holds
+# params.yaml and dvc.yaml; outside any project, $AUTOCOMPLETE_PROJECT, else the checkout the package was
+# installed from (pip install -e .). Here and not in paths.py, which every stage imports: the command's lookup is
+# no stage's concern.
+PROJECT_ENV = "AUTOCOMPLETE_PROJECT"
 Suggest = Callable[[str, int, int], list[str]]
 
 
@@ -46,15 +51,16 @@ def light_autocompleter(model_dir: Path, cleaning: DataConfig, int8: bool = Fals
     """The shipped light model (the LSTM mixed with the n-gram model), or with `int8` its phone version
     (mobile.py), made from it at load time."""
     from text_autocomplete.autocomplete import Autocompleter
-    from text_autocomplete.eval_lstm import load_light_model
+    from text_autocomplete.light_model import load_light_model
     from text_autocomplete.mobile import quantize_light_model
 
     model, tokenizer = load_light_model(model_dir)
     return Autocompleter(quantize_light_model(model) if int8 else model, tokenizer, cleaning)
 
 
-def transformer_suggester(source: str, cleaning: DataConfig) -> Suggest:
-    """Beam search gives `n` different continuations; a text ending inside a word is continued from it."""
+def transformer_suggester(source: str, cleaning: DataConfig, max_tokens_per_word: int) -> Suggest:
+    """Beam search gives `n` different continuations; a text ending inside a word is continued from it; at most
+    `max_tokens_per_word` tokens per asked word (+ 2), the cap eval_gpt2 uses."""
     import torch
 
     from text_autocomplete.autocomplete import split_partial_word
@@ -66,7 +72,7 @@ def transformer_suggester(source: str, cleaning: DataConfig) -> Suggest:
     @torch.no_grad()
     def suggest(text: str, n_suggestions: int, n_words: int) -> list[str]:
         encoded = tokenizer(text, return_tensors="pt")
-        output = model.generate(**encoded, max_new_tokens=4 * n_words + 2, num_beams=max(n_suggestions, 2),
+        output = model.generate(**encoded, max_new_tokens=max_tokens_per_word * n_words + 2, num_beams=max(n_suggestions, 2),
                                 num_return_sequences=n_suggestions, do_sample=False,
                                 pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
         continuations = tokenizer.batch_decode(output[:, encoded["input_ids"].shape[1]:], skip_special_tokens=True)
@@ -102,6 +108,29 @@ def add_location_options(parser: argparse.ArgumentParser) -> None:
                              f"else ${PROJECT_ENV}, else the checkout autocomplete was installed from")
     parser.add_argument("--model-dir", type=Path, default=None,
                         help=f"the light model's folder; default ${MODEL_DIR_ENV}, else PROJECT/{LSTM_DIR}")
+
+
+def enclosing_project(folder: Path | str) -> Path | None:
+    """`folder` or the first folder above it holding params.yaml and dvc.yaml; None when there is none."""
+    folder = Path(folder).resolve()
+    for candidate in (folder, *folder.parents):
+        if (candidate / PARAMS_FILE).is_file() and (candidate / DVC_FILE).is_file():
+            return candidate
+    return None
+
+
+def project_root(cwd: Path | str = ".") -> tuple[Path, str]:
+    """The project a command run in `cwd` uses, and how it was found (for its messages): the enclosing project,
+    else $AUTOCOMPLETE_PROJECT, else the install checkout, else `cwd` itself."""
+    enclosing = enclosing_project(cwd)
+    if enclosing is not None:
+        return enclosing, "the project around the working folder"
+    if os.environ.get(PROJECT_ENV):
+        return Path(os.environ[PROJECT_ENV]), f"${PROJECT_ENV}"
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / PARAMS_FILE).is_file():
+        return checkout, "the checkout autocomplete was installed from"
+    return Path(cwd).resolve(), "the working folder (no project found)"
 
 
 @dataclass(frozen=True)
@@ -168,7 +197,8 @@ def serve_main(argv: list[str]) -> int:
         from text_autocomplete.serve import ServeConfig, create_app, run
 
         config = config_reader(where.params_file)
-        serve_config, context_words = config(ServeConfig, "serve"), config(AutocompleteConfig, "autocomplete").context_words
+        serve_config = config(ServeConfig, "serve")
+        context_words = config(AutocompleteConfig, "autocomplete").context_words
         completer = light_autocompleter(where.model_dir, config(DataConfig, "data"), int8=args.model == "lstm-int8")
     except UserError as exc:
         print(f"autocomplete: {exc} ({where.describe()})", file=sys.stderr)
@@ -206,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.model == "transformer":
             from text_autocomplete.eval_transformer_pipeline import GPT2Config
 
-            suggest = transformer_suggester(args.transformer or config(GPT2Config, "gpt2").model, cleaning)
+            gpt2 = config(GPT2Config, "gpt2")
+            suggest = transformer_suggester(args.transformer or gpt2.model, cleaning, gpt2.max_tokens_per_word)
         else:
             suggest = light_autocompleter(where.model_dir, cleaning, int8=args.model == "lstm-int8").suggest
     except UserError as exc:

@@ -16,13 +16,16 @@ import pandas as pd
 
 from text_autocomplete.errors import UserError
 from text_autocomplete.evaluation import PER_TEXT_KEYS, EvalConfig, paired_difference
-from text_autocomplete.paths import BASELINE, GPT2, LSTM, LSTM_ALONE, LSTM_INT8, NGRAM, PAIRS, scores_file
+from text_autocomplete.paths import scores_file
 from text_autocomplete.records import read_record, save_record
+from text_autocomplete.registry import LABELS, PAIRS
 
-# The shipped light model (key LSTM) is the LSTM mixed with the n-gram model; its int8 version is the phone's.
-LABELS = {LSTM: "LSTM + n-gram", LSTM_ALONE: "LSTM alone", NGRAM: "n-gram", GPT2: "transformer", BASELINE: "baseline",
-          LSTM_INT8: "LSTM + n-gram int8"}
 METRIC_NAMES = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "top1": "next-word top-1"}
+
+
+def percent(fraction: float) -> str:
+    """0.95 -> "95%", 0.975 -> "97.5%": a confidence level as prose prints it."""
+    return f"{fraction * 100:g}%"
 
 
 def pair_name(a: str, b: str) -> str:
@@ -32,7 +35,7 @@ def pair_name(a: str, b: str) -> str:
 
 @dataclass(frozen=True)
 class Difference:
-    """Model `a` minus model `b` on `metric`, per text, averaged; its paired 95% interval [low, high]."""
+    """Model `a` minus model `b` on `metric`, per text, averaged; its paired interval [low, high] at `confidence`."""
 
     a: str
     b: str
@@ -40,6 +43,12 @@ class Difference:
     mean: float
     low: float
     high: float
+    confidence: float
+
+    @property
+    def level(self) -> str:
+        """The interval's confidence level as the sentences print it: 0.95 -> "95%"."""
+        return percent(self.confidence)
 
     @property
     def winner(self) -> str | None:
@@ -51,12 +60,12 @@ class Difference:
         a, b, metric = LABELS[self.a], LABELS[self.b], METRIC_NAMES[self.metric]
         if self.winner == self.a:
             return (f"the {a} is better than the {b} on {metric} by {self.mean:.4f} "
-                    f"(95% paired interval [{self.low:.4f}, {self.high:.4f}])")
+                    f"({self.level} paired interval [{self.low:.4f}, {self.high:.4f}])")
         if self.winner == self.b:
             return (f"the {b} is better than the {a} on {metric} by {-self.mean:.4f} "
-                    f"(95% paired interval [{-self.high:.4f}, {-self.low:.4f}])")
+                    f"({self.level} paired interval [{-self.high:.4f}, {-self.low:.4f}])")
         return (f"no measurable difference between the {a} and the {b} on {metric} ({a} minus {b}: "
-                f"{self.mean:+.4f}, 95% paired interval [{self.low:+.4f}, {self.high:+.4f}] holds 0)")
+                f"{self.mean:+.4f}, {self.level} paired interval [{self.low:+.4f}, {self.high:+.4f}] holds 0)")
 
 
 def read_scores(name: str, root: Path | str) -> pd.DataFrame:
@@ -81,7 +90,7 @@ def differences(a: str, b: str, scores_a: pd.DataFrame, scores_b: pd.DataFrame, 
     for metric in PER_TEXT_KEYS:
         mean, (low, high) = paired_difference(scores_a[metric].to_numpy(), scores_b[metric].to_numpy(),
                                               config.bootstrap_samples, config.confidence, config.seed)
-        found.append(Difference(a, b, metric, round(mean, 5), round(low, 5), round(high, 5)))
+        found.append(Difference(a, b, metric, round(mean, 5), round(low, 5), round(high, 5), config.confidence))
     return found
 
 
@@ -99,4 +108,5 @@ def write_comparisons(root: Path | str, config: EvalConfig) -> None:
 def read_comparison(a: str, b: str, root: Path | str) -> list[Difference]:
     """A pair's differences as the report stage wrote them."""
     record = read_record(pair_name(a, b), root)
-    return [Difference(a, b, metric, record[metric], *record[f"{metric}_ci"]) for metric in PER_TEXT_KEYS]
+    return [Difference(a, b, metric, record[metric], *record[f"{metric}_ci"], record["confidence"])
+            for metric in PER_TEXT_KEYS]

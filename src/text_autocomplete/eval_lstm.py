@@ -1,22 +1,17 @@
-"""The light model as a `Completer`: the LSTM alone or the shipped mixture of the LSTM and the n-gram model
-(mixture.py), with greedy, sampled, minimum-Bayes-risk or beam-search decoding."""
+"""The light model's decodings, compared on val by eval_lstm: greedy or sampled generation (light_model.py), minimum
+Bayes risk over sampled completions, or beam search; the `lstm_eval` section of params.yaml lists them."""
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import torch
 from tokenizers import Tokenizer
 
-from text_autocomplete.evaluation import Example
-from text_autocomplete.lstm_model import NEVER_GENERATED, GenerationConfig, LSTMLanguageModel, load_model
-from text_autocomplete.mixture import LSTMWithNgram, load_weight
-from text_autocomplete.ngram import KneserNey
+from text_autocomplete.light_model import LSTMCompleter
+from text_autocomplete.lstm_model import GenerationConfig, LSTMLanguageModel
+from text_autocomplete.mixture import LSTMWithNgram
 from text_autocomplete.params import build_config
-from text_autocomplete.paths import MIXTURE_FILE, MODEL_FILE, NGRAM_FILE, TOKENIZER_FILE
-from text_autocomplete.tokenizer import EOS_ID, encode_texts, load_tokenizer
 
 
 @dataclass
@@ -45,42 +40,23 @@ class LSTMEvalConfig:
                 for i, c in enumerate(self.candidates)]
 
 
-def load_light_model(model_dir: Path | str) -> tuple[LSTMWithNgram, Tokenizer]:
-    """The shipped light model saved by train_lstm in `model_dir`: the LSTM, the n-gram model and their weight."""
-    model_dir = Path(model_dir)
-    tokenizer = load_tokenizer(model_dir / TOKENIZER_FILE)
-    lstm = load_model(model_dir / MODEL_FILE, vocab=tokenizer.get_vocab())
-    return LSTMWithNgram(lstm, KneserNey.load(model_dir / NGRAM_FILE), load_weight(model_dir / MIXTURE_FILE)), tokenizer
-
-
-class LSTMCompleter:
-    """Finishes prompts with exactly the asked number of words (<eos> is held back until then); the model is the
-    LSTM or the LSTM mixed with the n-gram model."""
+class DecodingCompleter(LSTMCompleter):
+    """The light model with one of eval_lstm's decodings: greedy or sampled (as `LSTMCompleter`), minimum Bayes
+    risk over samples, or beam search."""
 
     def __init__(self, model: LSTMLanguageModel | LSTMWithNgram, tokenizer: Tokenizer,
                  decoding: LSTMDecoding | None = None, name: str = "LSTM"):
-        self.model = model.eval()
-        self.tokenizer = tokenizer
         self.decoding = decoding or LSTMDecoding()
-        self.name = name
-
-    @classmethod
-    def from_dir(cls, model_dir: Path, decoding: LSTMDecoding | None = None) -> LSTMCompleter:
-        """The shipped light model of `model_dir`."""
-        model, tokenizer = load_light_model(model_dir)
-        return cls(model, tokenizer, decoding, name="LSTM + n-gram")
-
-    def _prompt_ids(self, prompts: list[str]) -> list[list[int]]:
-        return encode_texts(self.tokenizer, prompts, add_bos=True, add_eos=False)
+        super().__init__(model, tokenizer, self.decoding, name)
 
     def complete(self, prompts: list[str], budgets: list[int]) -> list[str]:
-        prompt_ids = self._prompt_ids(prompts)
+        if self.decoding.mbr_samples == 0 and self.decoding.num_beams <= 1:
+            return super().complete(prompts, budgets)
+        prompt_ids = self.prompt_ids(prompts)
         if self.decoding.mbr_samples > 0:
             new_ids = self._minimum_bayes_risk(prompt_ids, budgets)
-        elif self.decoding.num_beams > 1:
-            new_ids = self.model.beam_search(prompt_ids, budgets, self.decoding.num_beams, self.decoding.banned_ids)
         else:
-            new_ids = self.model.generate(prompt_ids, budgets, budgets, self.decoding)
+            new_ids = self.model.beam_search(prompt_ids, budgets, self.decoding.num_beams, self.decoding.banned_ids)
         return [self.tokenizer.decode(ids) for ids in new_ids]
 
     def _minimum_bayes_risk(self, prompt_ids: list[list[int]], budgets: list[int]) -> list[list[int]]:
@@ -91,14 +67,6 @@ class LSTMCompleter:
                                       replace(self.decoding, do_sample=True))
         return [consensus([greedy[i], *samples[i * k:(i + 1) * k]], samples[i * k:(i + 1) * k])
                 for i in range(len(prompt_ids))]
-
-    @torch.no_grad()
-    def next_words(self, prompts: list[str], k: int) -> list[list[str]]:
-        """The `k` most likely next words of each prompt (never a special token, never end-of-text)."""
-        log_probs, _ = self.model.prompt_state(self._prompt_ids(prompts))
-        log_probs[:, [*NEVER_GENERATED, EOS_ID]] = float("-inf")
-        top = log_probs.topk(k, dim=-1).indices.tolist()
-        return [[self.tokenizer.id_to_token(i) for i in row] for row in top]
 
 
 def unigram_f1(a: Counter, b: Counter) -> float:
@@ -111,16 +79,3 @@ def consensus(candidates: list[list[int]], evidence: list[list[int]]) -> list[in
     evidence_counts = [Counter(e) for e in evidence]
     scores = [sum(unigram_f1(Counter(c), e) for e in evidence_counts) for c in candidates]
     return candidates[max(range(len(candidates)), key=scores.__getitem__)]
-
-
-class NextWordGuesser(Protocol):
-    """A model that names its `k` most likely next words (LSTMCompleter, ngram.NgramCompleter)."""
-
-    def next_words(self, prompts: list[str], k: int) -> list[list[str]]: ...
-
-
-def next_word_candidates(completer: NextWordGuesser, examples: list[Example], k: int = 3,
-                         batch_size: int = 256) -> list[list[str]]:
-    prompts = [ex.prompt for ex in examples]
-    return [words for start in range(0, len(prompts), batch_size)
-            for words in completer.next_words(prompts[start:start + batch_size], k)]

@@ -38,7 +38,8 @@ from transformers import (
 
 from text_autocomplete.data_utils import DataConfig, clean_text
 from text_autocomplete.errors import UserError
-from text_autocomplete.evaluation import PROMPT_FORMS, EvalConfig, Example, choose_on_val, file_size_mb
+from text_autocomplete.evaluation import PROMPT_FORMS, EvalConfig, Example, choose_on_val
+from text_autocomplete.measures import file_size_mb
 from text_autocomplete.progress import progress
 
 GENERATION_KEYS = ("do_sample", "num_beams", "temperature", "top_k", "top_p", "repetition_penalty",
@@ -129,10 +130,6 @@ def load_transformer(source: str, device: torch.device | str | None = None):
             raise ModelLoadError(f"gpt2.model={source!r}: cannot load the model there ({exc})") from exc
         raise ModelLoadError(_hub_help(source)) from exc
     return model.to(device).eval(), tokenizer
-
-
-def parameter_count(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 # --------------------------------------------------------------------------- word budget
@@ -262,8 +259,8 @@ class TransformerCompleter:
     budgets of 1 to 10 words that was more than half of the decoding work. Beam search uses `model.generate`.
     """
 
-    def __init__(self, model, tokenizer, cleaning: DataConfig, generation: dict[str, Any] | None = None,
-                 max_tokens_per_word: int = 4, seed: int = 0, name: str = "transformer",
+    def __init__(self, model, tokenizer, cleaning: DataConfig, generation: dict[str, Any] | None = None, *,
+                 max_tokens_per_word: int, seed: int = 0, name: str = "transformer",
                  prompt_form: str = "cleaned", new_word_first: bool = False):
         self.model, self.tokenizer, self.cleaning = model, tokenizer, cleaning
         self.name, self.seed, self.max_tokens_per_word = name, seed, max_tokens_per_word
@@ -363,8 +360,8 @@ def prompt_candidates(config: GPT2Config) -> list[dict[str, Any]]:
 def make_completer(model, tokenizer, cleaning: DataConfig, config: GPT2Config,
                    setting: dict[str, Any]) -> TransformerCompleter:
     """The completer for one setting: a generation candidate, with or without a prompt candidate's keys."""
-    return TransformerCompleter(model, tokenizer, cleaning, setting, config.max_tokens_per_word, config.seed,
-                                name=setting["name"], prompt_form=setting.get("prompt_form", "cleaned"),
+    return TransformerCompleter(model, tokenizer, cleaning, setting, max_tokens_per_word=config.max_tokens_per_word,
+                                seed=config.seed, name=setting["name"], prompt_form=setting.get("prompt_form", "cleaned"),
                                 new_word_first=setting.get("new_word_first", False))
 
 

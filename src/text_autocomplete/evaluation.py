@@ -33,7 +33,8 @@ from text_autocomplete.data_utils import (
     seeded_sample,
 )
 from text_autocomplete.errors import UserError
-from text_autocomplete.paths import TEST_CSV, examples_file, scores_file
+from text_autocomplete.measures import chunks
+from text_autocomplete.paths import EXAMPLE_PROMPTS, TEST_CSV, examples_file, prompts_file, scores_file
 from text_autocomplete.progress import progress
 from text_autocomplete.records import save_record
 
@@ -62,22 +63,25 @@ class EvalConfig:
     confidence: float
     use_stemmer: bool
     examples: int  # rows written to the examples CSV
+    prompt_words: int  # words each model adds to every example prompt of the project (EXAMPLE_PROMPTS)
     latency_texts: int  # texts timed one at a time for the batch-1 latency
 
 
 @dataclass(frozen=True)
 class Example:
     """One text cut into the prompt the model reads and the target it should produce; `raw_prompt` holds the same
-    prompt words as typed (casing and punctuation kept), empty where they could not be cut apart."""
+    prompt words as typed (casing and punctuation kept), empty where they could not be cut apart. A prompt written
+    for the project has no target, only `words`, how many words to ask for."""
 
     prompt: str
     target: str
     raw_prompt: str = ""
+    words: int = 0
 
     @property
     def budget(self) -> int:
-        """How many words the model is asked for: as many as the target has."""
-        return len(self.target.split())
+        """How many words the model is asked for: as many as the target has (or `words`, without a target)."""
+        return self.words or len(self.target.split())
 
     @property
     def text_id(self) -> str:
@@ -263,6 +267,19 @@ def evaluate(completer: Completer, examples: list[Example], config: EvalConfig, 
     return EvalResult(metrics, examples, completions, scores)
 
 
+class NextWordGuesser(Protocol):
+    """A model that names its `k` most likely next words (light_model.LSTMCompleter, ngram.NgramCompleter)."""
+
+    def next_words(self, prompts: list[str], k: int) -> list[list[str]]: ...
+
+
+def next_word_candidates(completer: NextWordGuesser, examples: list[Example], k: int = 3,
+                         batch_size: int = 256) -> list[list[str]]:
+    """Each example's `k` most likely next words after its prompt, by the model's own ranking."""
+    prompts = [ex.prompt for ex in examples]
+    return [words for batch in chunks(prompts, batch_size) for words in completer.next_words(list(batch), k)]
+
+
 def choose_on_val(make_completer: Callable[[dict[str, Any]], Completer], candidates: list[dict[str, Any]],
                   examples: list[Example], config: EvalConfig, batch_size: int, cleaning: DataConfig | None,
                   select_by: str) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -328,15 +345,6 @@ def load_examples(path: Path | None, cleaning: DataConfig, config: EvalConfig,
     return make_examples(*load_eval_texts(path, cleaning, config, default), cleaning)
 
 
-def file_size_mb(*paths: Path) -> float:
-    return round(sum(Path(p).stat().st_size for p in paths if Path(p).is_file()) / 1e6, 3)
-
-
-def weights_in_memory_mb(model) -> float:
-    """Bytes of a torch model's parameters as loaded (a GGUF file's 4-bit weights are dequantized to fp32)."""
-    return round(sum(p.numel() * p.element_size() for p in model.parameters()) / 1e6, 1)
-
-
 def machine_description() -> str:
     """Where the timings were taken: the GPU, or the CPU model and core count."""
     import torch
@@ -350,6 +358,28 @@ def machine_description() -> str:
                  if line.startswith("model name")]
         cpu = names[0] if names else cpu
     return f"CPU {cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def read_example_prompts(path: Path | str = EXAMPLE_PROMPTS) -> list[str]:
+    """The project's own example prompts, one per line (blank lines skipped)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path} not found: the example prompts, one per line, are part of the project")
+    prompts = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not prompts:
+        raise UserError(f"{path}: no prompts (one per line)")
+    return prompts
+
+
+def write_prompt_completions(completer: Completer, typed: list[str], name: str, root: Path | str,
+                             config: EvalConfig, cleaning: DataConfig, batch_size: int) -> None:
+    """Run `name`'s completions of the example prompts, read as the model reads text (the cleaned words, or the
+    words as typed), `config.prompt_words` words each, cleaned like every scored completion."""
+    examples = [Example(clean_text(text, cleaning), "", text, words=config.prompt_words) for text in typed]
+    completions = complete_all(completer, examples, batch_size, desc=f"example prompts, {completer.name}")
+    rows = [{"prompt": text, "completion": truncate_words(normalize_completion(c, cleaning), config.prompt_words)}
+            for text, c in zip(typed, completions)]
+    pd.DataFrame(rows).to_csv(prompts_file(name, root), index=False)
 
 
 def write_eval_outputs(result: EvalResult, info: dict[str, Any], name: str, root: Path | str,

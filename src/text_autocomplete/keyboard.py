@@ -20,7 +20,8 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from text_autocomplete.autocomplete import WordIndex
-from text_autocomplete.mixture import WordDistributions, batches
+from text_autocomplete.measures import chunks
+from text_autocomplete.mixture import WordDistributions
 from text_autocomplete.progress import progress
 from text_autocomplete.tokenizer import UNK_ID, encode_texts
 
@@ -75,7 +76,7 @@ def simulate(model: WordDistributions, texts: Sequence[str], tokenizer: Tokenize
     bar, counts = SuggestionBar(tokenizer, shown), KeyboardCounts()
     ids = encode_texts(tokenizer, list(texts), add_bos=False, add_eos=False)
     meter = progress(total=len(texts), desc=f"keyboard, {model.name}", unit="text")
-    for text_batch, id_batch in zip(batches(list(texts), batch_size), batches(ids, batch_size)):
+    for text_batch, id_batch in zip(chunks(list(texts), batch_size), chunks(ids, batch_size)):
         for text, word_ids, distributions in zip(text_batch, id_batch, model.text_distributions(id_batch)):
             for word, word_id, probs in zip(text.split(), word_ids, distributions):
                 taps, first_rank = bar.type_word(word, word_id, probs)

@@ -19,9 +19,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from text_autocomplete.errors import UserError
-from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+from text_autocomplete.measures import parameter_count
+from text_autocomplete.tokenizer import EOS_ID, NEVER_GENERATED, PAD_ID
 
-NEVER_GENERATED = (PAD_ID, UNK_ID, BOS_ID)
 State = tuple[torch.Tensor, torch.Tensor]
 # Evidence from another model to combine with the LSTM's next-word log-probs (B, V), given each row's history (the
 # token ids read so far, <bos> first): mixture.LSTMWithNgram mixes in an n-gram model this way.
@@ -251,7 +251,7 @@ class LSTMLanguageModel(nn.Module):
         return [tokens[row, :length].tolist() for row, length in zip(chosen.tolist(), budgets)]
 
     def parameter_count(self) -> int:
-        return sum(p.numel() for p in self.parameters())
+        return parameter_count(self)
 
 
 def pick_next_token(scores: torch.Tensor, generation: GenerationConfig,

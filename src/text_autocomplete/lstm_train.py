@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import random
 import time
 from dataclasses import asdict, dataclass, replace
@@ -28,8 +27,8 @@ from torch.nn.parallel import DistributedDataParallel
 from text_autocomplete.data_utils import DataConfig
 from text_autocomplete.distributed import World, device_for, from_main, gathered
 from text_autocomplete.errors import UserError
-from text_autocomplete.eval_lstm import LSTMCompleter
 from text_autocomplete.evaluation import EvalConfig, evaluate, make_examples
+from text_autocomplete.light_model import LSTMCompleter
 from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel, save_model, vocabulary_fingerprint
 from text_autocomplete.next_token_dataset import BucketBatchSampler, NextTokenDataset, make_loader
 from text_autocomplete.paths import MODEL_FILE, TOKENIZER_FILE
@@ -67,10 +66,6 @@ class TrainConfig:
     num_threads: int  # 0 = torch's default
     bucket: bool  # length-bucketed batches (False: plain random batches)
     nproc: int  # processes training together (torchrun, dvc.yaml); batch_size is per process
-
-
-# For the tests of resume and of a failing process: "RANK:STEP" makes that rank fail before that global step.
-FAIL_AT_ENV = "TEXT_AUTOCOMPLETE_FAIL_AT"
 
 
 def seed_everything(seed: int) -> None:
@@ -154,7 +149,6 @@ class Trainer:
         device_ids = [self.device.index] if self.device.type == "cuda" else None
         self.loss_of = (DistributedDataParallel(LossOf(self.model), device_ids=device_ids) if world.distributed
                         else LossOf(self.model))
-        self.fail_at = _fail_at(world)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=train.lr, weight_decay=train.weight_decay,
                                            fused=True)
         total_steps = train.epochs * len(self.train_loader)
@@ -165,6 +159,10 @@ class Trainer:
         self.history: list[dict[str, float]] = []
         self.best_val_loss = float("inf")
         self.epochs_without_improvement = 0
+
+    def before_step(self, step: int) -> None:
+        """Called before each optimiser step with the global step count; nothing here (the tests make a process
+        fail at a chosen step by replacing it)."""
 
     # ----------------------------------------------------------------- one epoch
     def train_epoch(self, epoch: int) -> float:
@@ -178,9 +176,7 @@ class Trainer:
         desc = f"epoch {epoch + 1}/{self.config.epochs}"
         bar = progress(self.train_loader, desc=desc, unit="batch") if main else None  # one bar, rank 0's
         for batch in bar if main else self.train_loader:
-            if self.scheduler.last_epoch == self.fail_at:
-                raise RuntimeError(f"rank {self.world.rank}: failure injected before step {self.fail_at} "
-                                   f"({FAIL_AT_ENV})")
+            self.before_step(self.scheduler.last_epoch)
             batch = batch.to(self.device)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
                 loss = self.loss_of(batch.inputs, batch.targets, batch.mask)
@@ -258,7 +254,7 @@ class Trainer:
     # ----------------------------------------------------------------- the loop
     def fit(self, live) -> dict[str, Any]:
         """Train, logging to the dvclive `live` (None in the processes other than rank 0), whose summary also gets
-        the best epoch's figures; return a record of the run (the best epoch, counts, seconds)."""
+        the best epoch's figures; return a record of the run (epochs run, parameters, vocabulary, seconds)."""
         main = self.world.is_main
         if main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -302,15 +298,9 @@ class Trainer:
         if main:
             live.summary["best"] = {k: round(float(best[k]), 5) if k != "epoch" else int(best[k])
                                     for k in BEST_EPOCH_KEYS}
-        return {"best_epoch": best["epoch"], "epochs_run": len(self.history),
+        return {"epochs_run": len(self.history),  # the best epoch: dvclive's summary, `best.epoch`
                 "parameters": self.model.parameter_count(), "vocab_size": self.lstm_config.vocab_size,
                 "train_seconds": round(sum(m["epoch_seconds"] for m in self.history), 1)}
-
-
-def _fail_at(world: World) -> int | None:
-    """The global step before which this rank is to fail, from FAIL_AT_ENV ("RANK:STEP"); None for no failure."""
-    rank, _, step = os.environ.get(FAIL_AT_ENV, "").partition(":")
-    return int(step) if rank.strip() and int(rank) == world.rank else None
 
 
 def _log_epoch(live, metrics: dict[str, float]) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -26,10 +26,11 @@ import torch
 from torch import nn
 
 from text_autocomplete.errors import UserError
-from text_autocomplete.lstm_model import NEVER_GENERATED, GenerationConfig, LSTMLanguageModel
+from text_autocomplete.lstm_model import GenerationConfig, LSTMLanguageModel
+from text_autocomplete.measures import chunks, perplexity
 from text_autocomplete.ngram import KneserNey
 from text_autocomplete.progress import progress
-from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID
+from text_autocomplete.tokenizer import BOS_ID, EOS_ID, NEVER_GENERATED, PAD_ID
 
 
 @dataclass
@@ -126,18 +127,13 @@ def _log(weight: float) -> float:
 
 
 # --------------------------------------------------------------------------- perplexity, and choosing lambda
-def batches(texts: Sequence[Sequence[int]], size: int) -> Iterator[Sequence[Sequence[int]]]:
-    for start in range(0, len(texts), size):
-        yield texts[start:start + size]
-
-
 def event_probabilities(model: WordDistributions, texts: Sequence[Sequence[int]], batch_size: int = 64,
                         desc: str = "") -> np.ndarray:
     """The probability the model gave each event of `texts`: every word (<unk> included, as a word) and the
     end of each text, in order."""
     probs = []
     bar = progress(total=len(texts), desc=desc or f"probabilities, {model.name}", unit="text")
-    for batch in batches(texts, batch_size):
+    for batch in chunks(texts, batch_size):
         for ids, dist in zip(batch, model.text_distributions(batch)):
             probs.append(dist[np.arange(len(ids) + 1), [*ids, EOS_ID]])
         bar.update(len(batch))
@@ -145,9 +141,9 @@ def event_probabilities(model: WordDistributions, texts: Sequence[Sequence[int]]
     return np.concatenate(probs) if probs else np.zeros(0)
 
 
-def perplexity(event_probs: np.ndarray) -> float:
-    """exp of the mean negative log-probability of the events."""
-    return float(np.exp(-np.log(event_probs).mean()))
+def events_perplexity(event_probs: np.ndarray) -> float:
+    """The perplexity of events given their probabilities (event_probabilities)."""
+    return perplexity(np.log(event_probs))
 
 
 def choose_ngram_weight(lstm: LSTMLanguageModel, ngram: KneserNey, val: Sequence[Sequence[int]],
@@ -157,7 +153,7 @@ def choose_ngram_weight(lstm: LSTMLanguageModel, ngram: KneserNey, val: Sequence
     lstm_probs = event_probabilities(LSTMDistributions(lstm), val, batch_size, "val probabilities, LSTM")
     ngram_probs = event_probabilities(NgramDistributions(ngram), val, batch_size, "val probabilities, n-gram")
     rows = [{"ngram_weight": w,
-             "val_perplexity": round(perplexity(LSTMWithNgram(lstm, ngram, w).mix(lstm_probs, ngram_probs)), 3)}
+             "val_perplexity": round(events_perplexity(LSTMWithNgram(lstm, ngram, w).mix(lstm_probs, ngram_probs)), 3)}
             for w in config.ngram_weights]
     table = pd.DataFrame(rows)
     return float(table.loc[table["val_perplexity"].idxmin(), "ngram_weight"]), table

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from text_autocomplete.measures import chunks
 from text_autocomplete.tokenizer import PAD_ID
 
 
@@ -79,7 +80,7 @@ class BucketBatchSampler(Sampler[list[int]]):
         for start in range(0, n, self.pool_size):
             pool = order[start:start + self.pool_size]
             pool = pool[torch.argsort(self.lengths[pool], stable=True)]
-            batches += [pool[i:i + self.batch_size].tolist() for i in range(0, len(pool), self.batch_size)]
+            batches += [batch.tolist() for batch in chunks(pool, self.batch_size)]
         if self.shuffle:
             batches = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
         return batches[self.rank:len(self) * self.world_size:self.world_size]

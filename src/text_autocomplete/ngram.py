@@ -16,7 +16,6 @@ so every distribution sums to 1 and an unseen word keeps a small probability.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +25,9 @@ import pandas as pd
 from tokenizers import Tokenizer
 
 from text_autocomplete.errors import UserError
+from text_autocomplete.measures import perplexity
 from text_autocomplete.progress import progress
-from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, encode_texts
-
-NEVER_SUGGESTED = [PAD_ID, UNK_ID, BOS_ID, EOS_ID]  # as a word of a completion or a next-word guess
+from text_autocomplete.tokenizer import BOS_ID, EOS_ID, NEVER_SUGGESTED, PAD_ID, encode_texts
 
 
 @dataclass
@@ -47,12 +45,20 @@ class NgramConfig:
 SAVED_LAYOUT = "columns"
 
 
-def pack(rows: np.ndarray, bits: int) -> np.ndarray:
-    """Each row of word ids (N, k) as one int64 key, `bits` per id: contexts become sortable, searchable numbers."""
-    keys = np.zeros(len(rows), dtype=np.int64)
-    for column in range(rows.shape[1]):
-        keys = (keys << bits) | rows[:, column].astype(np.int64)
-    return keys
+def pack(ids, bits: int):
+    """Word ids as one integer key, `bits` per id, the first id highest: contexts become sortable, searchable
+    numbers. `ids` holds ints (one context: an int back) or equal-length int64 arrays, one per position (many
+    contexts at once: an array of keys back)."""
+    key = 0
+    for column in ids:
+        key = (key << bits) | column
+    return key
+
+
+def pack_rows(rows: np.ndarray, bits: int) -> np.ndarray:
+    """Each row of word ids (N, k) as one int64 key (`pack` column by column)."""
+    return np.zeros(len(rows), dtype=np.int64) | pack([rows[:, c].astype(np.int64) for c in range(rows.shape[1])],
+                                                      bits)
 
 
 @dataclass
@@ -139,7 +145,7 @@ class KneserNey:
         self.levels = []
         for grams, raw_counts in zip(self.grams, self.counts):
             d1, d2, d3 = discounts(raw_counts)
-            contexts = pack(grams[:, :-1], self.bits)
+            contexts = pack_rows(grams[:, :-1], self.bits)
             order = np.lexsort((grams[:, -1], contexts))
             contexts, counts = contexts[order], raw_counts[order].astype(np.float64)
             keys, starts = np.unique(contexts, return_index=True)
@@ -149,10 +155,7 @@ class KneserNey:
                                       _per_context(np.minimum(discount, counts), starts)))
 
     def key(self, context: Sequence[int]) -> int:
-        packed = 0
-        for word in context:
-            packed = (packed << self.bits) | int(word)
-        return packed
+        return pack(map(int, context), self.bits)
 
     def n_grams(self) -> int:
         """How many n-grams (of every order) the model stores, each with a count."""
@@ -188,12 +191,16 @@ class KneserNey:
         """Natural log of P(target | context) for each pair."""
         return np.log([self.distribution(context)[target] for context, target in zip(contexts, targets)])
 
-    def text_log_prob(self, ids: Sequence[int]) -> tuple[float, int]:
-        """Sum of log-probabilities of a text's words and its `<eos>`, and how many events that is."""
+    def text_log_probs(self, ids: Sequence[int]) -> np.ndarray:
+        """The log-probability of each of a text's words and of its `<eos>`."""
         framed = self.frame(ids)
         start = self.order - 1
-        contexts = [framed[:i] for i in range(start, len(framed))]
-        return float(self.log_prob(contexts, framed[start:]).sum()), len(framed) - start
+        return self.log_prob([framed[:i] for i in range(start, len(framed))], framed[start:])
+
+    def text_log_prob(self, ids: Sequence[int]) -> tuple[float, int]:
+        """Sum of log-probabilities of a text's words and its `<eos>`, and how many events that is."""
+        log_probs = self.text_log_probs(ids)
+        return float(log_probs.sum()), len(log_probs)
 
     # ----------------------------------------------------------------------- saving
     def save(self, path: Path | str) -> None:
@@ -223,13 +230,11 @@ class KneserNey:
 
 
 # --------------------------------------------------------------------------- fitting on train, choosing on val
-def perplexity(model: KneserNey, texts: Sequence[Sequence[int]], desc: str = "") -> float:
-    """exp of the mean negative log-probability of every word and <eos> of `texts` (word ids, <unk> a word)."""
-    log_prob, events = 0.0, 0
-    for ids in progress(texts, desc=desc or f"val perplexity, {model.order}-gram", unit="text"):
-        total, n = model.text_log_prob(ids)
-        log_prob, events = log_prob + total, events + n
-    return math.exp(-log_prob / max(events, 1))
+def texts_perplexity(model: KneserNey, texts: Sequence[Sequence[int]], desc: str = "") -> float:
+    """The perplexity of every word and <eos> of `texts` (word ids, <unk> a word)."""
+    log_probs = [model.text_log_probs(ids)
+                 for ids in progress(texts, desc=desc or f"val perplexity, {model.order}-gram", unit="text")]
+    return perplexity(np.concatenate(log_probs) if log_probs else np.zeros(0))
 
 
 def fit_best_order(train: Sequence[Sequence[int]], val: Sequence[Sequence[int]], config: NgramConfig,
@@ -238,7 +243,7 @@ def fit_best_order(train: Sequence[Sequence[int]], val: Sequence[Sequence[int]],
     rows, best = [], None
     for order in config.orders:
         model = KneserNey(order, vocab_size, BOS_ID, EOS_ID, excluded=[PAD_ID, BOS_ID]).fit(train)
-        rows.append({"order": order, "val_perplexity": round(perplexity(model, val), 3),
+        rows.append({"order": order, "val_perplexity": round(texts_perplexity(model, val), 3),
                      "ngrams": model.n_grams()})
         print(f"  {order}-gram: val perplexity {rows[-1]['val_perplexity']}", flush=True)
         if best is None or rows[-1]["val_perplexity"] < best[1]:
@@ -258,7 +263,7 @@ class NgramCompleter:
         return encode_texts(self.tokenizer, prompts, add_bos=False, add_eos=False)
 
     def _suggestable(self, distributions: np.ndarray) -> np.ndarray:
-        distributions[..., NEVER_SUGGESTED] = -1.0
+        distributions[..., list(NEVER_SUGGESTED)] = -1.0
         return distributions
 
     def complete(self, prompts: list[str], budgets: list[int]) -> list[str]:

@@ -5,10 +5,10 @@ files they open are exactly the ones dvc.yaml declares, so the two cannot drift 
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 PARAMS_FILE = "params.yaml"
+DVC_FILE = "dvc.yaml"  # with PARAMS_FILE, what marks a project folder (the `autocomplete` command looks for both)
 
 # metrics/: only what dvc.yaml declares as metrics, numbers that compare runs (`dvc metrics show`, `dvc exp show`).
 # results/: everything else a stage measures or records: counts, intervals, settings, examples, sweeps, logs.
@@ -17,7 +17,7 @@ RESULTS_DIR = "results"
 
 
 def metrics_file(name: str, root: Path | str = ".") -> Path:
-    """YAML, `.yml`: `dvc exp show` names a column `metrics/lstm.yml:rouge1`, and with `.json` the light model's
+    """YAML, `.yml`: `dvc exp show` names a column `metrics/mix.yml:rouge1`, and with `.json` the light model's
     and the transformer's ROUGE-1/2 took 122 columns, two more than a 120-column terminal shows."""
     return Path(root) / METRICS_DIR / f"{name}.yml"
 
@@ -27,14 +27,24 @@ def results_file(name: str, root: Path | str = ".", suffix: str = ".json") -> Pa
 
 
 def examples_file(name: str, root: Path | str = ".") -> Path:
-    """Run `name`'s completions of a seeded sample of texts, for people to read."""
+    """Run `name`'s completions of a seeded sample of test texts, for people to read. Real tweets: DVC caches
+    these files and git ignores them (no part of the corpus is committed); `dvc repro` writes them locally."""
     return results_file(f"{name}_examples", root, ".csv")
+
+
+def prompts_file(name: str, root: Path | str = ".") -> Path:
+    """Run `name`'s completions of the project's own example prompts (EXAMPLE_PROMPTS): what the report shows."""
+    return results_file(f"{name}_prompts", root, ".csv")
 
 
 def scores_file(name: str, root: Path | str = ".") -> Path:
     """Run `name`'s score on every text, for paired comparisons."""
     return results_file(f"{name}_scores", root, ".csv")
 
+
+# Tweet-like beginnings written for this project, one per line: every model completes them for the report, README
+# and notebook, which never show a real tweet.
+EXAMPLE_PROMPTS = "examples/prompts.txt"
 
 # prepare, split
 PROCESSED_CSV = "data/dataset_processed.csv"
@@ -60,49 +70,17 @@ TRAIN_RECORD = "results/train.json"  # the rest of the run: best epoch, epochs r
 MOBILE_DIR = "models/mobile"
 INT8_MODEL = "models/mobile/lstm_int8.pt"
 TORCHSCRIPT_STEP = "models/mobile/lstm_int8_step.ts"
-# Each model's run is named by its key: metrics/<key>.yml, results/<key>.json, results/<key>_examples.csv,
-# results/<key>_scores.csv. LSTM is the light model that ships, the LSTM mixed with the n-gram model (mixture.py);
-# LSTM_ALONE is its LSTM without the n-gram model, LSTM_INT8 the shipped model with int8 LSTM weights (the phone's).
-LSTM, LSTM_ALONE, LSTM_INT8, NGRAM, BASELINE, GPT2 = "lstm", "lstm_alone", "lstm_int8", "ngram", "baseline", "gpt2"
+# Each model's run is named by its key (registry.py): metrics/<key>.yml, results/<key>.json,
+# results/<key>_examples.csv, results/<key>_scores.csv.
 LSTM_DECODING_SWEEP = "lstm_decoding_sweep"  # results/<name>.csv: the candidates scored on val
 GPT2_PROMPT_SWEEP = "gpt2_prompt_sweep"
 GPT2_GENERATION_SWEEP = "gpt2_generation_sweep"
 
 # report
-# A paired comparison of two models (a minus b) is named "<a>-<b>": metrics/<a>-<b>.yml, results/<a>-<b>.json.
-PAIRS = ((LSTM, GPT2), (LSTM_ALONE, GPT2), (NGRAM, GPT2), (LSTM, LSTM_ALONE), (LSTM, NGRAM), (LSTM, BASELINE),
-         (GPT2, BASELINE), (LSTM_INT8, LSTM))
+# A paired comparison of two models (a minus b, registry.PAIRS) is named "<a>-<b>": metrics/<a>-<b>.yml,
+# results/<a>-<b>.json.
 PLOTS_DIR = "plots"
 MODEL_COMPARISON = "results/model_comparison.csv"  # ROUGE with intervals per model, for `dvc plots`
 REPORT = "reports/report.md"
 # Written by benchmarks/lstm_sweep.sh (short: sizes and rates at 2 epochs; long: 10 epochs), read by the report.
 LSTM_SWEEPS = ("reports/lstm_sweep.csv", "reports/lstm_sweep_long.csv")
-
-# Where the project lives for the `autocomplete` command: like git and dvc, the folder it runs in or the first one
-# above it that holds params.yaml and dvc.yaml; outside any project, $AUTOCOMPLETE_PROJECT, else the checkout the
-# package was installed from (pip install -e .).
-PROJECT_ENV = "AUTOCOMPLETE_PROJECT"
-DVC_FILE = "dvc.yaml"
-
-
-def enclosing_project(folder: Path | str) -> Path | None:
-    """`folder` or the first folder above it holding params.yaml and dvc.yaml; None when there is none."""
-    folder = Path(folder).resolve()
-    for candidate in (folder, *folder.parents):
-        if (candidate / PARAMS_FILE).is_file() and (candidate / DVC_FILE).is_file():
-            return candidate
-    return None
-
-
-def project_root(cwd: Path | str = ".") -> tuple[Path, str]:
-    """The project a command run in `cwd` uses, and how it was found (for its messages): the enclosing project,
-    else $AUTOCOMPLETE_PROJECT, else the install checkout, else `cwd` itself."""
-    enclosing = enclosing_project(cwd)
-    if enclosing is not None:
-        return enclosing, "the project around the working folder"
-    if os.environ.get(PROJECT_ENV):
-        return Path(os.environ[PROJECT_ENV]), f"${PROJECT_ENV}"
-    checkout = Path(__file__).resolve().parents[2]
-    if (checkout / PARAMS_FILE).is_file():
-        return checkout, "the checkout autocomplete was installed from"
-    return Path(cwd), "the working folder (no project found)"

@@ -14,6 +14,8 @@ from text_autocomplete.errors import UserError
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIAL_TOKENS = [PAD, UNK, BOS, EOS]
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = range(4)
+NEVER_GENERATED = (PAD_ID, UNK_ID, BOS_ID)  # never a generated token; <eos> is, once a completion's words are in
+NEVER_SUGGESTED = (*NEVER_GENERATED, EOS_ID)  # never a word shown to a user or ranked as a next word
 
 
 class TokenizerError(UserError):

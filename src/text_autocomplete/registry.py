@@ -1,0 +1,65 @@
+"""Every model the project scores, listed once: its key, its label, whether it is a light model (a language model a
+phone could run), the heavy transformer or the baseline, what it is built from, the files it ships, and which
+models it is compared with.
+
+The key names the model's files (paths.py: metrics/<key>.yml, results/<key>.json, results/<key>_examples.csv,
+results/<key>_scores.csv) and a comparison's (metrics/<a>-<b>.yml). Keys before this registry: `lstm` was the
+mixture (now `mix`), `lstm_int8` its int8 version (now `mix_int8`); `lstm_alone`, `ngram`, `baseline` and `gpt2` kept
+their names.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from text_autocomplete.paths import INT8_MODEL, LSTM_DIR, MIXTURE_FILE, MODEL_FILE, NGRAM_FILE, TOKENIZER_FILE
+
+# What a model is, for what is measured of it: a light model is a language model (perplexities, the keyboard
+# simulation, next-word rankings), scored by eval_lstm; the heavy one is the pretrained transformer, scored by
+# eval_gpt2; the baseline answers the same words to every prompt.
+LIGHT_KIND, HEAVY_KIND, BASELINE_KIND = "light", "heavy", "baseline"
+# What a light model is built from (eval_lstm builds it): the trained LSTM, its int8 version, the n-gram model.
+LSTM_PART, LSTM_INT8_PART, NGRAM_PART = "lstm", "lstm_int8", "ngram"
+
+
+@dataclass(frozen=True)
+class Model:
+    key: str
+    label: str  # in tables and generated sentences
+    kind: str  # LIGHT_KIND, HEAVY_KIND or BASELINE_KIND
+    parts: tuple[str, ...] = ()  # a light model's parts; two parts are mixed word by word (mixture.py)
+    files: tuple[str, ...] = ()  # the files it ships, relative to the project root (their bytes are its size)
+    compare_with: tuple[str, ...] = ()  # the report compares it with these, text by text (this minus each)
+    ships: bool = False  # the light model that ships: `autocomplete`, the phone's source, the report's candidate
+    int8_of: str = ""  # the fp32 model this one is the int8 version of (the phone's model)
+
+    @property
+    def is_light(self) -> bool:
+        return self.kind == LIGHT_KIND
+
+
+def _light_files(*names: str) -> tuple[str, ...]:
+    return tuple(f"{LSTM_DIR}/{name}" for name in names)
+
+
+MIX, LSTM_ALONE, NGRAM, MIX_INT8, GPT2, BASELINE = "mix", "lstm_alone", "ngram", "mix_int8", "gpt2", "baseline"
+MODELS: tuple[Model, ...] = (  # the order of the report's tables
+    Model(MIX, "LSTM + n-gram", LIGHT_KIND, (LSTM_PART, NGRAM_PART),
+          _light_files(MODEL_FILE, NGRAM_FILE, MIXTURE_FILE, TOKENIZER_FILE),
+          compare_with=(GPT2, LSTM_ALONE, NGRAM, BASELINE), ships=True),
+    Model(LSTM_ALONE, "LSTM alone", LIGHT_KIND, (LSTM_PART,), _light_files(MODEL_FILE, TOKENIZER_FILE),
+          compare_with=(GPT2,)),
+    Model(NGRAM, "n-gram", LIGHT_KIND, (NGRAM_PART,), _light_files(NGRAM_FILE, TOKENIZER_FILE), compare_with=(GPT2,)),
+    Model(MIX_INT8, "LSTM + n-gram int8", LIGHT_KIND, (LSTM_INT8_PART, NGRAM_PART),
+          (INT8_MODEL, *_light_files(NGRAM_FILE, MIXTURE_FILE, TOKENIZER_FILE)), compare_with=(MIX,), int8_of=MIX),
+    Model(GPT2, "transformer", HEAVY_KIND, compare_with=(BASELINE,)),
+    Model(BASELINE, "baseline", BASELINE_KIND),
+)
+BY_KEY = {model.key: model for model in MODELS}
+LABELS = {model.key: model.label for model in MODELS}
+LIGHT_MODELS = tuple(model.key for model in MODELS if model.is_light)
+SHIPPED = next(model.key for model in MODELS if model.ships)  # the light model that ships
+TRANSFORMER = next(model.key for model in MODELS if model.kind == HEAVY_KIND)
+PHONE = next(model.key for model in MODELS if model.int8_of == SHIPPED)  # the shipped model in int8, the phone's
+# The paired comparisons the report writes (metrics/<a>-<b>.yml), a minus b.
+PAIRS = tuple((model.key, other) for model in MODELS for other in model.compare_with)
+
