@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # LSTM hyper-parameter sweeps: one DVC experiment per setting, queued, trained up to `train_lstm`,
-# compared on the best epoch's val loss and perplexity (dvclive's summary, results/train_lstm/metrics.json: `best.`).
+# compared on the best epoch's val loss and perplexity (dvclive's summary, results/train_lstm/metrics.json: `best.`),
+# which compare runs of one vocabulary only: runs of different vocabularies compare on val ROUGE-1 (the report says so).
 #
 #   bash benchmarks/lstm_sweep.sh short   # 2 epochs each, a ranking of sizes and rates -> reports/lstm_sweep.csv
 #   bash benchmarks/lstm_sweep.sh long    # 10 epochs: does longer training pay, and a keyboard-shaped model

@@ -1,5 +1,5 @@
 """Stage `eval_gpt2`: choose how the pretrained transformer reads prompts and generates on val, then score it on
-the test texts."""
+the test texts: its completions, and its ranking of whole next words at the cut (beams over the first word)."""
 from text_autocomplete.data_utils import DataConfig
 from text_autocomplete.eval_transformer_pipeline import (
     PROMPT_KEYS,
@@ -13,6 +13,7 @@ from text_autocomplete.evaluation import (
     EvalConfig,
     evaluate,
     load_examples,
+    next_word_candidates,
     read_example_prompts,
     time_batch_of_one,
     write_eval_outputs,
@@ -37,11 +38,12 @@ def main() -> None:
     prompt_table, generation_table, best = sweep_settings(model, tokenizer, gpt2, config, cleaning, val_examples)
     prompt_table.to_csv(results_file(GPT2_PROMPT_SWEEP, args.out, ".csv"), index=False)
     generation_table.to_csv(results_file(GPT2_GENERATION_SWEEP, args.out, ".csv"), index=False)
-    print(f"chosen by val {gpt2.select_by}: {best}")
+    print(f"chosen on val {gpt2.select_by}, a later candidate only when better by its paired interval: {best}")
 
     examples = load_examples(args.texts, cleaning, config)
     completer = make_completer(model, tokenizer, cleaning, gpt2, best)
-    result = evaluate(completer, examples, config, gpt2.batch_size, cleaning, desc="test, transformer")
+    ranked = next_word_candidates(completer, examples, k=3, batch_size=gpt2.batch_size)
+    result = evaluate(completer, examples, config, gpt2.batch_size, cleaning, ranked, desc="test, transformer")
     time_ms = time_batch_of_one(completer, examples, config.latency_texts)
     # The first (cheapest) generation candidate with the same prompt setting: latency for like-for-like decoding.
     first = {**gpt2.candidates[0], **{key: best[key] for key in PROMPT_KEYS}}
@@ -51,6 +53,10 @@ def main() -> None:
     dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
     write_eval_outputs(result, {
         "model": gpt2.model, "generation": best, "parameters": parameter_count(model),
+        "select_by": gpt2.select_by, "sweep_cost": None,  # the listed order (params.yaml: cheapest first)
+        "next_word_ranking": (f"the {gpt2.next_word_beams} likeliest tokens that begin a new word, each grown "
+                              f"greedily to at most {gpt2.max_tokens_per_word} tokens, ranked by the probability of "
+                              f"the word and the break after it"),
         "setup": (f"{best['name']} on {best['prompt_form']} prompts{', new word first' if best['new_word_first'] else ''}"
                   f"; weights file {size_mb:.1f} MB, run in {dtype} ({memory_mb:,.1f} MB)"),
         "size_mb": size_mb, "weights_in_memory_mb": memory_mb,

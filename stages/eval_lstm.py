@@ -1,4 +1,5 @@
-"""Stage `eval_lstm`: choose the light model's decoding on val (the best within the latency budget), then score on
+"""Stage `eval_lstm`: choose the light model's decoding on val (selection.py: within the latency budget, cheapest
+first, a costlier one only when better by its paired interval), then score on
 test every light model of the registry (registry.py: the LSTM + n-gram mixture that ships, its LSTM alone, the
 n-gram model alone, the int8 phone version), each built from the parts train_lstm saved, and the most-frequent-words
 baseline; perplexities on val and test and a keyboard simulation for every light model."""
@@ -15,18 +16,18 @@ from text_autocomplete.evaluation import (
     EvalConfig,
     Example,
     MostFrequentWords,
-    choose_on_val,
     evaluate,
     load_eval_texts,
     load_examples,
     make_examples,
     next_word_candidates,
     read_example_prompts,
+    sweep_on_val,
     time_batch_of_one,
     write_eval_outputs,
     write_prompt_completions,
 )
-from text_autocomplete.keyboard import simulate
+from text_autocomplete.keyboard import WordCounts, simulate
 from text_autocomplete.light_model import load_light_model
 from text_autocomplete.lstm_model import save_model
 from text_autocomplete.measures import file_size_mb, weights_in_memory_mb
@@ -47,7 +48,7 @@ from text_autocomplete.paths import (
     results_file,
 )
 from text_autocomplete.registry import BASELINE, LSTM_INT8_PART, LSTM_PART, MODELS, NGRAM_PART, Model
-from text_autocomplete.selection import LATENCY_COLUMN, BudgetConfig, choose_within_latency
+from text_autocomplete.selection import LATENCY_COLUMN, BudgetConfig, choose_candidate
 from text_autocomplete.tokenizer import encode_texts
 
 from _common import eval_arguments, run_stage
@@ -88,19 +89,21 @@ class Parts:
 
 def choose_decoding(shipped: LSTMWithNgram, tokenizer: Tokenizer, lstm_eval: LSTMEvalConfig, config: EvalConfig,
                     cleaning: DataConfig, budget: BudgetConfig, out: Path) -> tuple[dict[str, Any], LSTMDecoding]:
-    """The decoding candidate best on val within the latency budget, as params.yaml lists it and as a decoding (its
-    sweep table written to results/)."""
+    """The decoding candidate chosen on val by selection.choose_candidate within the latency budget, as params.yaml
+    lists it and as a decoding (its sweep table written to results/)."""
     val_examples = load_examples(None, cleaning, config, VAL_CSV)[:lstm_eval.sweep_texts]
     print(f"decoding sweep of the light model on {len(val_examples)} val texts:")
     decodings = dict(zip((c["name"] for c in lstm_eval.candidates), lstm_eval.decodings()))
-    table, _ = choose_on_val(lambda c: DecodingCompleter(shipped, tokenizer, decodings[c["name"]]),
-                             lstm_eval.candidates, val_examples, config, lstm_eval.batch_size, cleaning,
-                             lstm_eval.select_by)
+    table, per_text = sweep_on_val(lambda c: DecodingCompleter(shipped, tokenizer, decodings[c["name"]]),
+                                   lstm_eval.candidates, val_examples, config, lstm_eval.batch_size, cleaning,
+                                   lstm_eval.select_by)
     table[LATENCY_COLUMN] = [time_batch_of_one(DecodingCompleter(shipped, tokenizer, decodings[name]), val_examples,
                                                config.latency_texts) for name in table["name"]]
-    best = choose_within_latency(table, lstm_eval.candidates, lstm_eval.select_by, budget.max_latency_ms)
+    table, best = choose_candidate(table, per_text, lstm_eval.candidates, lstm_eval.select_by, config,
+                                   cost_column=LATENCY_COLUMN, max_cost=budget.max_latency_ms)
     table.to_csv(results_file(LSTM_DECODING_SWEEP, out, ".csv"), index=False)
-    print(f"chosen by val {lstm_eval.select_by} among those within {budget.max_latency_ms:g} ms at batch 1: {best}")
+    print(f"chosen on val {lstm_eval.select_by} within {budget.max_latency_ms:g} ms at batch 1, a costlier "
+          f"candidate only when better by its paired interval: {best}")
     return best, decodings[best["name"]]
 
 
@@ -120,11 +123,11 @@ def model_probabilities(model: Model, built, probabilities: dict[str, dict], spl
     return built.mix(probabilities[lstm_part][split], probabilities[NGRAM_PART][split])
 
 
-def model_record(model: Model, parts: Parts, decoding: dict[str, Any]) -> dict[str, Any]:
+def model_record(model: Model, parts: Parts, decoding: dict[str, Any], select_by: str) -> dict[str, Any]:
     """What a light model's results record says of it beyond its scores: what it is, its size and setup."""
     record: dict[str, Any] = {"model": parts.describe(model)}
     if parts.has_lstm(model):  # the n-gram model alone always completes greedily
-        record["decoding"] = decoding
+        record |= {"decoding": decoding, "select_by": select_by, "sweep_cost": LATENCY_COLUMN}
     if len(model.parts) > 1:
         record["ngram_weight"] = parts.ngram_weight
     # The int8 LSTM holds the same weights as the fp32 one, so it counts the same parameters.
@@ -134,9 +137,8 @@ def model_record(model: Model, parts: Parts, decoding: dict[str, Any]) -> dict[s
     names = ", ".join(Path(f).name for f in model.files)
     record["setup"] = (f"{decoding['name'] if parts.has_lstm(model) else 'greedy'} on cleaned prompts; {names}"
                        + (f", {precision}" if precision else ""))
-    if LSTM_INT8_PART not in model.parts:  # the int8 modules' memory is not what parameters() reports
-        record["weights_in_memory_mb"] = round((weights_in_memory_mb(parts.lstm) if parts.has_lstm(model) else 0)
-                                               + (parts.ngram.memory_mb() if NGRAM_PART in model.parts else 0), 1)
+    record["weights_in_memory_mb"] = round((weights_in_memory_mb(parts.lstm_of(model)) if parts.has_lstm(model) else 0)
+                                           + (parts.ngram.memory_mb() if NGRAM_PART in model.parts else 0), 1)
     record["size_mb"] = file_size_mb(*model.files)
     return record
 
@@ -147,17 +149,30 @@ def save_phone_files(parts: Parts) -> None:
     export_torchscript(parts.lstm_int8, TORCHSCRIPT_STEP)
 
 
-def score_baseline(examples: list[Example], config: EvalConfig, cleaning: DataConfig, batch_size: int,
-                   out: Path) -> None:
+def score_baseline(examples: list[Example], prompts: list[str], tokenizer: Tokenizer, config: EvalConfig,
+                   cleaning: DataConfig, batch_size: int, out: Path) -> None:
+    """The most-frequent-words baseline: its completions, its next words (the same three), and as a keyboard its
+    word counts (the same ranking after any words)."""
     baseline = MostFrequentWords(read_texts(TRAIN_CSV))
     result = evaluate(baseline, examples, config, batch_size, next_word_candidates=[baseline.words[:3]] * len(examples),
                       desc="test, baseline")
+    counts = WordCounts(baseline.counts, tokenizer, name=baseline.name)
+    keyboard = type_examples(counts, examples, tokenizer, batch_size, result)
     write_eval_outputs(result, {"model": baseline.name, "parameters": 0, "size_mb": 0.0, "words": baseline.words,
+                                "weights_in_memory_mb": round(counts.probs.nbytes / 1e6, 1), **keyboard,
                                 "setup": f"the same {len(baseline.words)} words for every prompt, cut to the budget",
                                 "time_ms": time_batch_of_one(baseline, examples, config.latency_texts)},
                        BASELINE, out, config)
-    write_prompt_completions(baseline, read_example_prompts(), BASELINE, out, config, cleaning, batch_size)
+    write_prompt_completions(baseline, prompts, BASELINE, out, config, cleaning, batch_size)
     print(f"baseline: {result.metrics}")
+
+
+def type_examples(model, examples: list[Example], tokenizer: Tokenizer, batch_size: int, result) -> dict[str, Any]:
+    """The keyboard simulation over the examples' whole texts: its figures, and each text's taps added to the
+    per-text scores of `result` (so that two models' keystroke savings pair text by text)."""
+    figures, per_text = simulate(model, [f"{ex.prompt} {ex.target}" for ex in examples], tokenizer, batch_size)
+    result.scores |= per_text
+    return figures
 
 
 def main() -> None:
@@ -186,7 +201,7 @@ def main() -> None:
                           desc=f"test, {model.label}")
         distributions = built if isinstance(built, LSTMWithNgram) else (
             LSTMDistributions(built) if parts.has_lstm(model) else NgramDistributions(built))
-        record = model_record(model, parts, best)
+        record = model_record(model, parts, best, lstm_eval.select_by)
         if model.ships:  # finishing the word being typed, as the keyboard does
             record |= midword_metrics(Autocompleter(built, tokenizer, cleaning),
                                       make_midword_examples(texts, config.seed))
@@ -197,11 +212,11 @@ def main() -> None:
         write_eval_outputs(result, {
             **{f"{split}_perplexity": round(perplexity(model_probabilities(model, built, probabilities, split)), 3)
                for split in SPLITS},
-            **simulate(distributions, texts, tokenizer, batch_size), **record,
+            **type_examples(distributions, examples, tokenizer, batch_size, result), **record,
             "time_ms": time_batch_of_one(completer, examples, config.latency_texts)}, model.key, args.out, config)
         write_prompt_completions(completer, prompts, model.key, args.out, config, cleaning, batch_size)
         print(f"{model.label}: {result.metrics}")
-    score_baseline(examples, config, cleaning, batch_size, args.out)
+    score_baseline(examples, prompts, tokenizer, config, cleaning, batch_size, args.out)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,15 @@ def test_1_a_parameter_reruns_its_stages_and_those_after_only(experiment_pipelin
     assert stages_run(sh(["dvc", "exp", "run", "-S", change], experiment_pipeline)) == expected
 
 
+def test_1_the_confidence_level_the_report_prints_is_the_parameter(experiment_pipeline):
+    """No level is typed into the report: with eval.confidence at 0.9 every interval it names is a 90% one."""
+    assert stages_run(sh(["dvc", "exp", "run", "-S", "eval.confidence=0.9"], experiment_pipeline)) == {
+        "eval_lstm", "eval_gpt2", "report"}
+    report = (experiment_pipeline / "reports" / "report.md").read_text()
+    assert "by the paired 90% interval" in report and "ROUGE-1 [90% CI]" in report and "90% paired" in report
+    assert "95%" not in report
+
+
 # --------------------------------------------------------------------------- 4. dvc metrics show
 def test_4_metrics_show_lists_every_models_rouge(synthetic_pipeline):
     shown = json.loads(sh(["dvc", "metrics", "show", "--json"], synthetic_pipeline))

@@ -154,7 +154,8 @@ def test_a_code_change_marks_every_stage_that_imports_it(synthetic_pipeline):
 
 @pytest.mark.parametrize("module, stages", [
     ("eval_lstm.py", {"eval_lstm"}),  # decoding: never the training
-    ("selection.py", {"eval_lstm", "report"}),  # the budgets: the decoding chosen within them, and the decision
+    ("selection.py", {"eval_lstm", "eval_gpt2", "report"}),  # the paired choice of decodings; the budgets
+    ("decision.py", {"report"}),  # which model ships: the report alone
     ("comparison.py", {"report"}),
     ("report.py", {"report"}),  # report code re-runs the report alone
     ("cli.py", set()), ("serve.py", set()),  # the apps re-run nothing (web/index.html is no stage's code either)

@@ -8,6 +8,7 @@ from text_autocomplete.data_utils import DataConfig
 from text_autocomplete.evaluation import (
     EvalConfig,
     Example,
+    PER_TEXT_KEYS,
     MostFrequentWords,
     bootstrap_ci,
     complete_all,
@@ -89,7 +90,7 @@ def test_evaluate_cuts_to_budget_cleans_and_counts_empty_as_zero():
     assert all(len(call) <= 2 for call in echo.calls)  # in DataLoader batches
 
 
-def test_next_word_accuracy_top1_from_completions_and_top3_from_candidates():
+def test_next_word_top1_and_top3_from_the_ranking_first_word_from_the_completion():
     from text_autocomplete.evaluation import first_word_accuracy
 
     targets = ["go home", "soon", "the end", "was fun"]
@@ -103,8 +104,11 @@ def test_next_word_accuracy_top1_from_completions_and_top3_from_candidates():
     echo = Echo({"i want to": "Go there", "see you": "", "a b c": "then the end"})
     result = evaluate(echo, examples, project_config(EvalConfig, "eval", bootstrap_samples=10), 2,
                       project_config(DataConfig, "data"), [["went", "go", "x"], ["soon"], ["a", "b", "c", "the"]])
-    assert result.metrics["top1"] == round(1 / 3, 5)  # only "go" starts its completion right
+    assert result.metrics["first_word"] == round(1 / 3, 5)  # only "go" starts its completion right
+    assert result.metrics["top1"] == round(1 / 3, 5)  # only "soon" is ranked first
     assert result.metrics["top3"] == round(2 / 3, 5)  # "the" is fourth: not in the top 3
+    unranked = evaluate(echo, examples, project_config(EvalConfig, "eval", bootstrap_samples=10), 2)
+    assert "top1" not in unranked.metrics and "top3" not in unranked.metrics and "first_word" in unranked.metrics
 
 
 def test_most_frequent_words_baseline():
@@ -136,12 +140,14 @@ def test_paired_difference_sees_a_gap_that_two_separate_intervals_hide():
 def test_per_text_scores_average_to_the_metrics():
     examples = [Example("i want to", "go home"), Example("see you", "soon"), Example("a b c", "the end")]
     echo = Echo({"i want to": "go there", "see you": "", "a b c": "then the end"})
+    ranked = [["go", "come"], ["later", "now", "soon"], ["a", "b", "c"]]
     result = evaluate(echo, examples, project_config(EvalConfig, "eval", bootstrap_samples=10), 2,
-                      project_config(DataConfig, "data"))
+                      project_config(DataConfig, "data"), ranked)
     table = result.score_table()
     assert table["text_id"].tolist() == [ex.text_id for ex in examples] and table["text_id"].is_unique
-    assert table["top1"].tolist() == [1.0, 0.0, 0.0]
-    for key in ("rouge1", "rouge2", "rougeL", "top1"):
+    assert table["first_word"].tolist() == [1.0, 0.0, 0.0]  # the completion's first word
+    assert table["top1"].tolist() == [1.0, 0.0, 0.0] and table["top3"].tolist() == [1.0, 1.0, 0.0]  # the ranking's
+    for key in PER_TEXT_KEYS:
         assert table[key].mean() == pytest.approx(result.metrics[key], abs=1e-5)
     assert Example("i want to", "go home").text_id == examples[0].text_id != Example("i want", "to go home").text_id
 

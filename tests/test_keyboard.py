@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from text_autocomplete.keyboard import SuggestionBar, simulate
+from text_autocomplete.keyboard import SuggestionBar, WordCounts, simulate
+from text_autocomplete.measures import TAPS_SAVED, TAPS_WITHOUT
 from text_autocomplete.tokenizer import train_tokenizer
 
 # Vocabulary words (each seen twice): the, then, they, there, cat, cats, car
@@ -61,8 +62,10 @@ def test_taps_counted_by_hand(tokenizer):
     assert bar.type_word("zebra", 1, probs) == (6, len(bar.ids))  # <unk>: typed in full, then a space
 
     # "the cat": 2 + 1 taps for 4 + 4 characters; "there cats": 5 + 1 for 6 + 5.
-    figures = simulate(model, ["the cat", "there cats"], tokenizer, batch_size=1)
+    figures, per_text = simulate(model, ["the cat", "there cats"], tokenizer, batch_size=1)
     assert figures["keys_saved"] == pytest.approx(1 - (3 + 6) / (8 + 11), abs=1e-5)
+    assert per_text[TAPS_WITHOUT].tolist() == [8, 11] and per_text[TAPS_SAVED].tolist() == [8 - 3, 11 - 6]
+    assert figures["keyboard_suggestions"] == 3
     assert figures["all_positions_top1"] == pytest.approx(1 / 4)  # "cats" only
     assert figures["all_positions_top3"] == pytest.approx(2 / 4)  # "cat" and "cats"
     assert figures["keyboard_words"] == 4 and figures["keyboard_characters"] == 19
@@ -79,8 +82,19 @@ def test_ties_are_broken_alphabetically(tokenizer):
 
 def test_a_model_that_knows_the_text_saves_all_but_one_tap_per_word(tokenizer):
     texts = ["the cat", "there cats zebra"]
-    figures = simulate(Oracle(tokenizer.get_vocab_size()), texts, tokenizer, batch_size=2)
+    figures, per_text = simulate(Oracle(tokenizer.get_vocab_size()), texts, tokenizer, batch_size=2)
+    assert per_text[TAPS_SAVED].sum() / per_text[TAPS_WITHOUT].sum() == pytest.approx(figures["keys_saved"], abs=1e-5)
     characters = sum(len(w) + 1 for t in texts for w in t.split())
     taps = 1 + 1 + 1 + 1 + len("zebra") + 1  # one tap per known word, the unknown one typed in full
     assert figures["keys_saved"] == pytest.approx(1 - taps / characters, abs=1e-5)
     assert figures["all_positions_top1"] == pytest.approx(4 / 5)
+
+
+def test_word_counts_rank_the_same_words_after_any_words(tokenizer):
+    """The baseline's keyboard: the word counts' ranking at every position, whatever was typed before."""
+    counts = WordCounts({"the": 5, "cat": 3, "zebra-not-in-vocabulary": 9}, tokenizer)
+    assert counts.probs.sum() == pytest.approx(1.0) and counts.probs[tokenizer.token_to_id("the")] == pytest.approx(5 / 8)
+    first, second = counts.text_distributions([[1, 2], [3]])
+    assert first.shape == (3, tokenizer.get_vocab_size()) and (first[0] == second[1]).all()
+    figures, per_text = simulate(counts, ["the cat"], tokenizer)
+    assert per_text[TAPS_SAVED].tolist() == [8 - 2]  # each word shown before its first letter: one tap each

@@ -19,7 +19,7 @@ LAYERS = {
     "models": ["lstm_model", "ngram", "mixture", "light_model", "mobile", "autocomplete"],
     "protocol": ["evaluation"],  # the one evaluation protocol: training scores val ROUGE with it every epoch
     "training": ["lstm_train"],
-    "evaluation": ["eval_lstm", "eval_transformer_pipeline", "comparison", "selection", "keyboard"],
+    "evaluation": ["eval_lstm", "eval_transformer_pipeline", "selection", "keyboard", "comparison", "decision"],
     "apps": ["report", "cli", "serve"],
 }
 RANK = {module: rank for rank, modules in enumerate(LAYERS.values()) for module in modules}

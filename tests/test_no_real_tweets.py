@@ -17,19 +17,10 @@ WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 MAX_BYTES = 5_000_000  # larger files are data (none is committed as text)
 
 
-# A run stays inside one line, table cell (Markdown, HTML, or a plain-text table's gap of 2+ spaces): a table row
-# of one prompt and several models' short completions is not a text (read across its cells, model output met a
-# common 8-word phrase of a tweet).
-CELL = re.compile(r"[|\n<>]|\\n| {2,}")
-
-
 def runs(text: str) -> set[str]:
-    """Every run of RUN consecutive words within a line, table cell or HTML element of `text`."""
-    found = set()
-    for segment in CELL.split(text.lower()):
-        words = WORD.findall(segment)
-        found |= {" ".join(words[i:i + RUN]) for i in range(len(words) - RUN + 1)}
-    return found
+    """Every run of RUN consecutive words of `text`, read across lines and table cells as a reader would."""
+    words = WORD.findall(text.lower())
+    return {" ".join(words[i:i + RUN]) for i in range(len(words) - RUN + 1)}
 
 
 @pytest.fixture(scope="module")

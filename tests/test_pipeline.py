@@ -8,12 +8,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from text_autocomplete.comparison import pair_name, read_comparison
+from text_autocomplete.comparison import METRIC_NAMES, pair_name, read_comparison
 from text_autocomplete.evaluation import METRIC_KEYS, EvalConfig
+from text_autocomplete.measures import TAPS_SAVED, TAPS_WITHOUT
 from text_autocomplete.paths import metrics_file, scores_file
 from text_autocomplete.records import read_record
-from text_autocomplete.registry import BASELINE, LABELS, LIGHT_MODELS, PAIRS, PHONE, SHIPPED
-from text_autocomplete.report import ReportConfig, build_report, fmt
+from text_autocomplete.registry import BASELINE, LABELS, LIGHT_MODELS, PAIRS, PHONE, SHIPPED, SHOWN_PAIRS
+from text_autocomplete.decision import decide
+from text_autocomplete.report import ReportConfig, build_report, fmt, load_metrics, lookup_in, recommendation
 from text_autocomplete.selection import BudgetConfig
 
 from conftest import project_config, sh
@@ -29,11 +31,16 @@ def test_every_stage_writes_its_metrics(pipeline):
             low, high = record[f"{key}_ci"]
             assert low <= record[key] <= high
         assert record["n_texts"] > 50
-        assert {"model", "parameters", "size_mb", "time_ms", "ms_per_text_batched"} <= set(record)
+        assert {"model", "parameters", "size_mb", "weights_in_memory_mb", "time_ms", "ms_per_text_batched"} <= set(record)
+        # Next word at the cut from each model's own ranking, the transformer's too; the completion's first word apart.
+        assert {"top1", "top3"} <= set(yaml.safe_load(metrics_file(name, pipeline).read_text()))
+        assert 0 <= record["first_word"] <= 1  # in results/: the metrics files stay narrow
+        assert 0 <= record["top1"] <= record["top3"] <= 1
     for name in LIGHT_MODELS:  # language models: perplexities and the keyboard simulation
         record = read_record(name, pipeline)
         assert {"val_perplexity", "keys_saved"} <= set(yaml.safe_load(metrics_file(name, pipeline).read_text()))
         assert 1 < record["val_perplexity"] and 1 < record["test_perplexity"] and 0 < record["keys_saved"] < 1
+        assert (pd.read_csv(scores_file(name, pipeline))[[TAPS_SAVED, TAPS_WITHOUT]] >= 0).all().all()
         assert 0 <= record["all_positions_top1"] <= record["all_positions_top3"] <= 1
     int8, fp32 = read_record(PHONE, pipeline), read_record(SHIPPED, pipeline)
     lstm_files = [pipeline / "models" / "mobile" / "lstm_int8.pt", pipeline / "models" / "lstm" / "model.pt"]
@@ -67,19 +74,27 @@ def test_report_numbers_equal_the_metric_files(pipeline):
         expected = []
         for key in ("rouge1", "rouge2", "rougeL"):
             expected += [fmt(record[key]), fmt(record[f"{key}_ci"][0]), fmt(record[f"{key}_ci"][1])]
-        expected += [fmt(record["top1"]), f"{record['parameters']:,}", f"{record['size_mb']:.1f}",
+        expected += [fmt(record["top1"]), fmt(record["top3"]), fmt(record["first_word"])]
+        expected += [f"{record['keys_saved'] * 100:.1f}"] if "keys_saved" in record else []
+        expected += [f"{record['parameters']:,}", f"{record['size_mb']:.1f}", f"{record['weights_in_memory_mb']:,.1f}",
                      str(record["n_texts"])]
         cells = " | ".join(row.split(" | ")[1:-1])  # the last column states the setup in words
         numbers = re.findall(r"\d[\d,]*(?:\.\d+)?", cells)
         assert numbers == expected, row
-        memory = f"{record['weights_in_memory_mb']:,.1f}" if "weights_in_memory_mb" in record else "-"
-        assert (f"| {LABELS[name]} | {record['size_mb']:.1f} | {memory} | {record['time_ms']:.2f} "
-                f"| {record['ms_per_text_batched']:.2f} |") in report  # the costs table, outside the summary
-    for a, b in PAIRS:
-        differences = read_comparison(a, b, pipeline)
-        cells = [f"{d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}]" for d in differences]
+        assert (f"| {LABELS[name]} | {record['size_mb']:.1f} | {record['weights_in_memory_mb']:,.1f} "
+                f"| {record['time_ms']:.2f} | {record['ms_per_text_batched']:.2f} |") in report  # the costs table
+    for a, b in PAIRS:  # every pair in the table, the summary's pairs in words too
+        differences = {d.metric: d for d in read_comparison(a, b, pipeline)}
+        cells = [f"{d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}]" if (d := differences.get(m)) else "-"
+                 for m in METRIC_NAMES]
         assert f"| {LABELS[a]} - {LABELS[b]} | " + " | ".join(cells) + " |" in report
-        assert all(f"- {d.sentence()}." in report for d in differences)
+        assert ((a, b) in SHOWN_PAIRS) == all(f"- {d.sentence()}." in report for d in differences.values())
+    # The decision is the rule applied to every model of the registry, each one named in its reasons.
+    decision = decide(load_metrics(pipeline), lookup_in([read_comparison(a, b, pipeline) for a, b in PAIRS]),
+                      config.primary_metrics, budget)
+    assert recommendation(decision, config, budget, eval_config.confidence) in report
+    reasons = " ".join(decision.reasons).lower()
+    assert all(f"the {label.lower()}" in reasons for label in LABELS.values()), decision.reasons
 
 
 def test_paired_differences_are_those_of_the_score_files(pipeline):
@@ -91,10 +106,16 @@ def test_paired_differences_are_those_of_the_score_files(pipeline):
         assert scores_a["text_id"].tolist() == scores_b["text_id"].tolist()
         assert len(scores_a) == read_record(a, pipeline)["n_texts"]
         record = read_record(pair_name(a, b), pipeline)
-        for metric in ("rouge1", "rouge2", "rougeL", "top1"):
+        for metric in ("rouge1", "rouge2", "rougeL", "top1", "top3", "first_word"):
             assert record[metric] == pytest.approx(scores_a[metric].mean() - scores_b[metric].mean(), abs=2e-5)
             assert record[f"{metric}_ci"][0] <= record[metric] <= record[f"{metric}_ci"][1]
             assert scores_a[metric].mean() == pytest.approx(read_record(a, pipeline)[metric], abs=2e-5)
+        both_typed = all("keys_saved" in read_record(name, pipeline) for name in (a, b))
+        assert ("keys_saved" in record) == both_typed  # keystroke savings: for every pair of typed models
+        if both_typed:  # the difference of the two models' figures, inside its paired interval
+            assert record["keys_saved"] == pytest.approx(read_record(a, pipeline)["keys_saved"]
+                                                         - read_record(b, pipeline)["keys_saved"], abs=2e-5)
+            assert record["keys_saved_ci"][0] <= record["keys_saved"] <= record["keys_saved_ci"][1]
         assert metrics_file(pair_name(a, b)).as_posix() in shown
 
 

@@ -1,4 +1,4 @@
-"""The decision rule and the sentences that compare models, on small hand-made metric sets: one case per branch."""
+"""The recommendation paragraph and the sentences that compare models (the rule itself: tests/test_decision.py)."""
 from __future__ import annotations
 
 import pytest
@@ -6,15 +6,13 @@ import pytest
 from text_autocomplete.comparison import Difference
 from text_autocomplete.registry import SHIPPED as LSTM
 from text_autocomplete.registry import TRANSFORMER as GPT2
-from text_autocomplete.report import ReportConfig, recommend, recommendation, rule_text
+from text_autocomplete.decision import Decision, rule_text
+from text_autocomplete.errors import UserError
+from text_autocomplete.report import ReportConfig, lookup_in, recommendation
 from text_autocomplete.selection import BudgetConfig
 
-CONFIG = ReportConfig(primary_metric="rouge1", examples=3)
-BUDGET = BudgetConfig(max_model_mb=100.0, max_latency_ms=20.0)
-
-
-def model(size_mb: float, time_ms: float) -> dict:
-    return {"size_mb": size_mb, "time_ms": time_ms}
+CONFIG = ReportConfig(primary_metrics=["rouge1", "keys_saved"], examples=3)
+BUDGET = BudgetConfig(max_model_mb=10.0, max_memory_mb=50.0, max_latency_ms=20.0)
 
 
 def lstm_minus_gpt2(low: float, high: float) -> Difference:
@@ -23,57 +21,28 @@ def lstm_minus_gpt2(low: float, high: float) -> Difference:
 
 LIGHT_BETTER, HEAVY_BETTER, NO_DIFFERENCE = (lstm_minus_gpt2(0.01, 0.03), lstm_minus_gpt2(-0.03, -0.01),
                                              lstm_minus_gpt2(-0.01, 0.016))
-FITS, SMALLER_FITS = model(15.0, 4.0), model(8.0, 12.0)
-TOO_LARGE, TOO_SLOW, BOTH_OVER = model(253.1, 15.0), model(50.0, 900.0), model(253.1, 985.7)
-
-# (what the rule says happens, LSTM, transformer, difference, the model shipped, words the reason must hold)
-BRANCHES = [
-    ("both fit, the transformer is better: it ships", FITS, SMALLER_FITS, HEAVY_BETTER, GPT2,
-     ["transformer is better than the LSTM + n-gram on ROUGE-1 by 0.0200", "fits the budgets"]),
-    ("both fit, the LSTM + n-gram is better: it ships", SMALLER_FITS, FITS, LIGHT_BETTER, LSTM,
-     ["LSTM + n-gram is better than the transformer on ROUGE-1 by 0.0200", "fits the budgets"]),
-    ("both fit, no measurable difference: the smaller file ships (the LSTM)", FITS, model(50.0, 15.0),
-     NO_DIFFERENCE, LSTM, ["no measurable difference", "the LSTM + n-gram's file is the smaller (15.0 MB against 50.0 MB)"]),
-    ("both fit, no measurable difference: the smaller file ships (the transformer)", FITS, SMALLER_FITS,
-     NO_DIFFERENCE, GPT2, ["no measurable difference", "the transformer's file is the smaller"]),
-    ("the transformer is better but too large: the LSTM ships", FITS, TOO_LARGE, HEAVY_BETTER, LSTM,
-     ["transformer is better", "its 253.1 MB file exceeds 100 MB", "the quality gap is the price"]),
-    ("the transformer is better but too slow: the LSTM ships", FITS, TOO_SLOW, HEAVY_BETTER, LSTM,
-     ["transformer is better", "its time per completion at batch 1 exceeds 20 ms", "the quality gap is the price"]),
-    ("the LSTM + n-gram is better but does not fit: the transformer ships", TOO_LARGE, FITS, LIGHT_BETTER, GPT2,
-     ["LSTM + n-gram is better", "the LSTM + n-gram does not fit (its 253.1 MB file exceeds 100 MB)", "the quality gap is the price"]),
-    ("no measurable difference, only the transformer fits: it ships", TOO_SLOW, FITS, NO_DIFFERENCE, GPT2,
-     ["no measurable difference", "the LSTM + n-gram does not fit", "the transformer fits them"]),
-    ("no model fits: none ships", TOO_LARGE, BOTH_OVER, HEAVY_BETTER, None,
-     ["the LSTM + n-gram does not fit (its 253.1 MB file exceeds 100 MB)",
-      "the transformer does not fit (its 253.1 MB file exceeds 100 MB and its time per completion at batch 1 exceeds "
-      "20 ms)",
-      "On quality, the transformer is better"]),
-]
 
 
-@pytest.mark.parametrize("case, lstm, gpt2, difference, choice, words", BRANCHES, ids=[b[0] for b in BRANCHES])
-def test_each_branch_of_the_rule(case, lstm, gpt2, difference, choice, words):
-    decision = recommend({LSTM: lstm, GPT2: gpt2}, difference, BUDGET)
-    assert decision.choice == choice, case
-    for phrase in words:
-        assert phrase in decision.reason, decision.reason
+def test_the_recommendation_prints_the_rule_and_the_reasons():
+    decision = Decision(LSTM, ("Over budget: the transformer does not fit.", "The LSTM + n-gram ships."))
+    shipped = recommendation(decision, CONFIG, BUDGET, 0.95)
+    assert shipped == ("**Recommendation: ship the LSTM + n-gram.** The rule, applied to every model below: "
+                       + rule_text(CONFIG.primary_metrics, BUDGET, 0.95) + ".\n\n" + " ".join(decision.reasons))
+    assert recommendation(Decision(None, ("x",)), CONFIG, BUDGET, 0.95).startswith(
+        "**Recommendation: no model fits the budgets.**")
 
 
-def test_the_stated_rule_names_the_budgets_and_the_metric():
-    text = rule_text(CONFIG, BUDGET, 0.95)
-    assert "at most 100 MB" in text and "at most 20 ms per completion at batch 1" in text
-    assert "ROUGE-1 by the paired 95% interval" in text and "the smaller model file ships" in text
-    other = rule_text(ReportConfig("rouge2", 3), BudgetConfig(50.0, 5.0), 0.9)
-    assert "at most 50 MB" in other and "at most 5 ms" in other and "ROUGE-2 by the paired 90% interval" in other
+def test_a_pair_is_read_either_way_round():
+    lookup = lookup_in([[LIGHT_BETTER]])
+    assert lookup(LSTM, GPT2, "rouge1") == LIGHT_BETTER
+    assert lookup(GPT2, LSTM, "rouge1") == Difference(GPT2, LSTM, "rouge1", -0.02, -0.03, -0.01, 0.95)
+    assert lookup(GPT2, LSTM, "keys_saved") is None
 
 
-def test_the_recommendation_prints_the_rule_and_the_decision():
-    shipped = recommendation({LSTM: FITS, GPT2: TOO_LARGE}, HEAVY_BETTER, CONFIG, BUDGET)
-    assert shipped.startswith("**Recommendation: ship the LSTM + n-gram.** The rule: " + rule_text(CONFIG, BUDGET, 0.95)
-                              + ". Here ")
-    nothing = recommendation({LSTM: TOO_LARGE, GPT2: TOO_LARGE}, HEAVY_BETTER, CONFIG, BUDGET)
-    assert nothing.startswith("**Recommendation: no model fits the budgets.**")
+@pytest.mark.parametrize("metrics", [[], ["rouge1", "perplexity"]])
+def test_an_unknown_primary_metric_is_named(metrics):
+    with pytest.raises(UserError, match="report.primary_metrics"):
+        ReportConfig(primary_metrics=metrics, examples=3)
 
 
 @pytest.mark.parametrize("difference, sentence", [
@@ -91,3 +60,45 @@ def test_the_recommendation_prints_the_rule_and_the_decision():
 ])
 def test_a_comparison_in_words_follows_its_interval(difference, sentence):
     assert difference.sentence() == sentence
+
+
+def test_keystroke_savings_pair_as_a_ratio_of_summed_taps():
+    """keys_saved is sum(saved) / sum(without) over the texts: the pair's mean is the difference of the two models'
+    figures, its interval a paired bootstrap of that ratio; a model without a keyboard run is not paired on it."""
+    import numpy as np
+    import pandas as pd
+
+    from text_autocomplete.comparison import differences
+    from text_autocomplete.evaluation import EvalConfig
+    from text_autocomplete.measures import TAPS_SAVED, TAPS_WITHOUT
+
+    rng = np.random.default_rng(0)
+    without = rng.integers(10, 80, 300)
+    saved_b = (without * rng.uniform(0.2, 0.5, 300)).astype(int)
+    saved_a = np.minimum(saved_b + rng.integers(0, 4, 300), without)
+    base = {"text_id": [str(i) for i in range(300)], "rouge1": rng.random(300)}
+    a = pd.DataFrame({**base, TAPS_SAVED: saved_a, TAPS_WITHOUT: without})
+    b = pd.DataFrame({**base, TAPS_SAVED: saved_b, TAPS_WITHOUT: without})
+    config = EvalConfig(max_texts=0, seed=0, bootstrap_samples=500, confidence=0.95, use_stemmer=False, examples=0,
+                        prompt_words=4, latency_texts=0)
+    found = {d.metric: d for d in differences(LSTM, GPT2, a, b, ".", config)}
+    keys = found["keys_saved"]
+    assert keys.mean == pytest.approx(saved_a.sum() / without.sum() - saved_b.sum() / without.sum(), abs=1e-5)
+    assert 0 < keys.low < keys.mean < keys.high and keys.winner == LSTM
+    assert set(found) == {"rouge1", "keys_saved"} and found["rouge1"].mean == 0.0
+    assert "keys_saved" not in {d.metric for d in differences(LSTM, GPT2, a, b.drop(columns=[TAPS_SAVED]), ".", config)}
+
+
+def test_a_sweep_across_vocabularies_is_compared_on_its_task_metric_not_perplexity():
+    import pandas as pd
+
+    from text_autocomplete.report import vocabulary_sentence
+
+    table = pd.DataFrame({"experiment": ["a", "b", "big"], "tokenizer.vocab_size": [10000, 10000, 20000],
+                          "train.lr": [0.1, 0.2, 0.2], "best_val_perplexity": [180.0, 170.0, 226.0],
+                          "best_val_rouge1": [0.13, 0.10, 0.12]})
+    sentence = vocabulary_sentence(table)
+    assert "big (20,000 words) 0.1200 against b (10,000 words, otherwise the same) 0.1000" in sentence
+    assert "same vocabulary only" in sentence and "against a (" not in sentence  # a differs in the lr too
+    assert vocabulary_sentence(table[table["tokenizer.vocab_size"] == 10000]).startswith("Every row has the same")
+    assert "no two rows differ in the vocabulary alone" in vocabulary_sentence(table.drop(index=1))

@@ -20,6 +20,7 @@ from text_autocomplete.eval_transformer_pipeline import (
     model_size_mb,
     resolve_source,
     word_continuing_token_ids,
+    word_growing_token_ids,
 )
 from text_autocomplete.evaluation import EvalConfig, Example, evaluate
 
@@ -196,3 +197,74 @@ def test_prompt_settings_are_checked():
         project_config(GPT2Config, "gpt2", prompt_forms=["typed"])
     with pytest.raises(UserError, match="gpt2.new_word_first"):
         project_config(GPT2Config, "gpt2", new_word_first=[])
+
+
+# --------------------------------------------------------------------------- whole next words, like the light models
+def reference_next_words(model, tokenizer, prompt: str, beams: int, max_tokens: int, k: int) -> list[str]:
+    """TransformerCompleter.next_words written the slow way: one prompt, no cache, every forward from scratch."""
+    continuing, growing = set(word_continuing_token_ids(tokenizer)), set(word_growing_token_ids(tokenizer))
+    line_breaks = {i for i in range(len(tokenizer)) if {"\n", "\r"} & set(tokenizer.decode([i]))}
+    banned = continuing | set(tokenizer.all_special_ids) | line_breaks  # a word begins with a space
+    prompt_ids = tokenizer(prompt)["input_ids"]
+
+    def log_probs(ids: list[int]) -> torch.Tensor:
+        with torch.no_grad():
+            return model(input_ids=torch.tensor([ids])).logits[0, -1].float().log_softmax(-1)
+
+    first = log_probs(prompt_ids)
+    allowed = [i for i in first.argsort(descending=True).tolist() if i not in banned][:beams]
+    scored: dict[str, float] = {}
+    for token in allowed:
+        word, score = [token], float(first[token])
+        while True:
+            after = log_probs(prompt_ids + word)
+            best = int(after.argmax())
+            if best in growing and len(word) < max_tokens:
+                word.append(best)
+                score += float(after[best])
+                continue
+            score += float(torch.logsumexp(after[[i for i in range(len(after)) if i not in growing]], 0))
+            break
+        cleaned = clean_text(tokenizer.decode(word), CLEANING).split()
+        if cleaned and score > scored.get(cleaned[0], float("-inf")):
+            scored[cleaned[0]] = score
+    return sorted(scored, key=lambda w: -scored[w])[:k]
+
+
+@pytest.mark.parametrize("form, continuing_bias", [("cleaned", 0.0), ("raw", 0.0), ("cleaned", 4.0)])
+def test_next_words_are_beams_over_the_first_word(tiny, form, continuing_bias):
+    """Batched with the cache = the slow reference, prompt by prompt; each a new whole word, at most k. The random
+    model rarely grows a word past its first token, so one case raises the scores of word-continuing tokens (a hook
+    on the output layer) to make words of several tokens."""
+    _, model, tokenizer = tiny
+    bias = torch.zeros(model.lm_head.out_features)
+    bias[word_growing_token_ids(tokenizer)] = continuing_bias
+    hook = model.lm_head.register_forward_hook(lambda module, args, output: output + bias)
+    try:
+        completer = Completer(model, tokenizer, CLEANING, next_word_beams=5, prompt_form=form)
+        prompts = PROMPTS + TYPED
+        ranked = completer.next_words(prompts, 3)
+        expected = [reference_next_words(model, tokenizer, p, 5, completer.max_tokens_per_word, 3) for p in prompts]
+        alone = [completer.next_words([p], 3)[0] for p in prompts]
+    finally:
+        hook.remove()
+    assert ranked == expected
+    assert ranked == alone  # a row does not depend on its batch
+    assert all(1 <= len(words) <= 3 and len(set(words)) == len(words) for words in ranked)
+    pieces = [len(tokenizer(" " + w, add_special_tokens=False)["input_ids"]) for words in ranked for w in words]
+    assert (max(pieces) > 1) == (continuing_bias > 0)
+
+
+def test_a_word_grows_by_letters_and_ends_at_a_space_a_mark_or_the_end_of_text(tiny):
+    _, _, tokenizer = tiny
+    growing = set(word_growing_token_ids(tokenizer))
+    ids = {piece: tokenizer.convert_tokens_to_ids(piece) for piece in ("s", "ing", "Ġthe", "!", ".", ",", "'")}
+    assert {ids["s"], ids["ing"]} <= growing
+    assert not {ids["Ġthe"], ids["!"], ids["."], ids[","], ids["'"], tokenizer.eos_token_id} & growing
+    pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+    assert all(i in growing for i, piece in enumerate(pieces) if piece[0].isascii() and piece[0].isalnum())
+
+
+def test_next_word_beams_are_checked():
+    with pytest.raises(UserError, match="gpt2.next_word_beams=2"):
+        project_config(GPT2Config, "gpt2", next_word_beams=2)

@@ -10,7 +10,7 @@
 `autocomplete serve --help` lists the server's options; to complete the word "serve" itself, type
 `autocomplete -- serve`.
 
-`lstm` (the default) is the light model that ships: the LSTM mixed with the n-gram model saved beside it.
+`lstm` (the default) is the default light model: the LSTM mixed with the n-gram model saved beside it.
 The project (params.yaml, models/) is --project, else, as git and dvc find theirs, the working folder or
 the first folder above it holding params.yaml and dvc.yaml, else $AUTOCOMPLETE_PROJECT, else the checkout
 this command was installed from; the model is --model-dir, else $AUTOCOMPLETE_MODEL_DIR, else the
@@ -148,7 +148,7 @@ class Locations:
 
 def locations(args: argparse.Namespace) -> Locations:
     """params.yaml and the light model's folder: --project, else the project around the working folder, else
-    the environment, else this checkout (paths.project_root); the model's folder may be set apart."""
+    the environment, else this checkout (project_root); the model's folder may be set apart."""
     project, found_by = (args.project, "--project") if args.project else project_root()
     model_dir = args.model_dir or Path(os.environ.get(MODEL_DIR_ENV) or project / LSTM_DIR)
     return Locations(project, found_by, project / PARAMS_FILE, model_dir)

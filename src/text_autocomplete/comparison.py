@@ -5,6 +5,10 @@ metric, the difference a - b is taken per text and its mean comes with a seeded 
 texts once for both models: a paired bootstrap, which two separate intervals are not (they can overlap while
 the paired interval excludes 0). The report stage writes each pair's mean differences to metrics/<a>-<b>.yml and
 the intervals to results/<a>-<b>.json; every sentence that compares two models is made here from them.
+
+Keystroke savings is a ratio over all texts (taps saved / taps without the keyboard, keyboard.py), so its paired
+difference resamples texts and takes the ratio of the summed per-text differences; its mean is exactly the
+difference of the two models' figures. A pair where a model has no keyboard run is not compared on it.
 """
 from __future__ import annotations
 
@@ -12,15 +16,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from text_autocomplete.errors import UserError
-from text_autocomplete.evaluation import PER_TEXT_KEYS, EvalConfig, paired_difference
+from text_autocomplete.evaluation import METRIC_KEYS, PER_TEXT_KEYS, EvalConfig, paired_difference
+from text_autocomplete.measures import TAPS_SAVED, TAPS_WITHOUT
 from text_autocomplete.paths import scores_file
 from text_autocomplete.records import read_record, save_record
 from text_autocomplete.registry import LABELS, PAIRS
 
-METRIC_NAMES = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "top1": "next-word top-1"}
+KEYS_SAVED = "keys_saved"
+COMPARED = (*PER_TEXT_KEYS, KEYS_SAVED)  # what a pair may be compared on, in this order
+# What a pair's metrics file holds (the rest, with the intervals, is in its results file): the models' metric keys.
+PAIR_METRIC_KEYS = tuple(key for key in COMPARED if key in METRIC_KEYS)
+METRIC_NAMES = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "top1": "next-word top-1",
+                "top3": "next-word top-3", "first_word": "first word of the completion",
+                KEYS_SAVED: "keystroke savings"}
 
 
 def percent(fraction: float) -> str:
@@ -49,6 +61,10 @@ class Difference:
     def level(self) -> str:
         """The interval's confidence level as the sentences print it: 0.95 -> "95%"."""
         return percent(self.confidence)
+
+    def flipped(self) -> Difference:
+        """The same comparison read the other way, b minus a."""
+        return Difference(self.b, self.a, self.metric, -self.mean, -self.high, -self.low, self.confidence)
 
     @property
     def winner(self) -> str | None:
@@ -82,16 +98,44 @@ def compare(a: str, b: str, root: Path | str, config: EvalConfig) -> list[Differ
 
 def differences(a: str, b: str, scores_a: pd.DataFrame, scores_b: pd.DataFrame, root: Path | str,
                 config: EvalConfig) -> list[Difference]:
-    """`compare` on score tables already read (`root` only names their files in an error)."""
+    """`compare` on score tables already read (`root` only names their files in an error): every metric of
+    COMPARED that both tables hold."""
     if scores_a["text_id"].tolist() != scores_b["text_id"].tolist():
         raise UserError(f"{scores_file(a, root)} and {scores_file(b, root)} do not score the same texts in the same "
                         f"order: run both eval stages again (`dvc repro`)")
     found = []
-    for metric in PER_TEXT_KEYS:
-        mean, (low, high) = paired_difference(scores_a[metric].to_numpy(), scores_b[metric].to_numpy(),
-                                              config.bootstrap_samples, config.confidence, config.seed)
+    for metric in COMPARED:
+        if metric == KEYS_SAVED:
+            if not {TAPS_SAVED, TAPS_WITHOUT} <= set(scores_a.columns) & set(scores_b.columns):
+                continue
+            if scores_a[TAPS_WITHOUT].tolist() != scores_b[TAPS_WITHOUT].tolist():
+                raise UserError(f"{scores_file(a, root)} and {scores_file(b, root)} typed the same texts with "
+                                f"different keystrokes ({TAPS_WITHOUT}): run both eval stages again (`dvc repro`)")
+            mean, (low, high) = paired_ratio_difference(scores_a[TAPS_SAVED].to_numpy(),
+                                                        scores_b[TAPS_SAVED].to_numpy(),
+                                                        scores_a[TAPS_WITHOUT].to_numpy(), config)
+        elif metric in scores_a.columns and metric in scores_b.columns:
+            mean, (low, high) = paired_difference(scores_a[metric].to_numpy(), scores_b[metric].to_numpy(),
+                                                  config.bootstrap_samples, config.confidence, config.seed)
+        else:
+            continue
         found.append(Difference(a, b, metric, round(mean, 5), round(low, 5), round(high, 5), config.confidence))
     return found
+
+
+def paired_ratio_difference(saved_a: np.ndarray, saved_b: np.ndarray, without: np.ndarray,
+                            config: EvalConfig) -> tuple[float, tuple[float, float]]:
+    """sum(saved_a - saved_b) / sum(without) over the texts, and its seeded paired bootstrap interval (the texts
+    resampled once for both models, the ratio taken in each resample)."""
+    gained, without = np.asarray(saved_a, float) - np.asarray(saved_b, float), np.asarray(without, float)
+    if not len(without):
+        return 0.0, (0.0, 0.0)
+    rng = np.random.default_rng(config.seed)
+    rows = rng.integers(0, len(without), size=(config.bootstrap_samples, len(without)))
+    ratios = gained[rows].sum(axis=1) / np.maximum(without[rows].sum(axis=1), 1)
+    alpha = (1 - config.confidence) / 2
+    low, high = np.quantile(ratios, [alpha, 1 - alpha])
+    return float(gained.sum() / max(without.sum(), 1)), (float(low), float(high))
 
 
 def write_comparisons(root: Path | str, config: EvalConfig) -> None:
@@ -102,11 +146,11 @@ def write_comparisons(root: Path | str, config: EvalConfig) -> None:
                                   "bootstrap_samples": config.bootstrap_samples, "confidence": config.confidence}
         for d in differences(a, b, scores[a], scores[b], root, config):
             record[d.metric], record[f"{d.metric}_ci"] = d.mean, [d.low, d.high]
-        save_record(record, PER_TEXT_KEYS, pair_name(a, b), root)
+        save_record(record, PAIR_METRIC_KEYS, pair_name(a, b), root)
 
 
 def read_comparison(a: str, b: str, root: Path | str) -> list[Difference]:
     """A pair's differences as the report stage wrote them."""
     record = read_record(pair_name(a, b), root)
     return [Difference(a, b, metric, record[metric], *record[f"{metric}_ci"], record["confidence"])
-            for metric in PER_TEXT_KEYS]
+            for metric in COMPARED if metric in record]

@@ -38,9 +38,10 @@ from transformers import (
 
 from text_autocomplete.data_utils import DataConfig, clean_text
 from text_autocomplete.errors import UserError
-from text_autocomplete.evaluation import PROMPT_FORMS, EvalConfig, Example, choose_on_val
+from text_autocomplete.evaluation import PROMPT_FORMS, EvalConfig, Example, sweep_on_val
 from text_autocomplete.measures import file_size_mb
 from text_autocomplete.progress import progress
+from text_autocomplete.selection import choose_candidate
 
 GENERATION_KEYS = ("do_sample", "num_beams", "temperature", "top_k", "top_p", "repetition_penalty",
                    "no_repeat_ngram_size")
@@ -62,10 +63,11 @@ class GPT2Config:
     sweep_texts: int  # val texts on which the generation settings are compared
     select_by: str
     seed: int
+    next_word_beams: int  # first tokens that each begin a candidate next word (TransformerCompleter.next_words)
     # How the prompt reaches the model, compared on val (every form with every rule) with the first candidate.
     prompt_forms: list[str]  # of evaluation.PROMPT_FORMS
     new_word_first: list[bool]  # the first new token must begin a new word
-    # Generation settings compared on val with the best prompt setting; the best by `select_by` is used on test.
+    # Generation settings compared on val with the best prompt setting (selection.choose_candidate's rule).
     candidates: list[dict[str, Any]]
 
     def __post_init__(self) -> None:
@@ -76,6 +78,9 @@ class GPT2Config:
             raise UserError(f"params.yaml gpt2.new_word_first={self.new_word_first}: a list of true/false")
         if not self.candidates:
             raise UserError("params.yaml gpt2.candidates: list at least one generation setting")
+        if self.next_word_beams < 3:
+            raise UserError(f"params.yaml gpt2.next_word_beams={self.next_word_beams}: at least 3 (top-3 needs three "
+                            f"words)")
         for i, candidate in enumerate(self.candidates):
             unknown = set(candidate) - {"name", *GENERATION_KEYS}
             if "name" not in candidate or unknown:
@@ -231,6 +236,21 @@ def word_continuing_token_ids(tokenizer) -> list[int]:
     return [i for i, text in enumerate(texts) if text[prefix:prefix + 1] not in WORD_BREAKS]
 
 
+def word_growing_token_ids(tokenizer) -> list[int]:
+    """Every token that spells more of the word before it: its text (decoded after a letter, as above) begins with
+    a letter or digit, or with an apostrophe and one (`'t`, as the cleaning keeps in-word apostrophes). A space, a
+    mark, a line break or the end of text ends the word."""
+    letter = tokenizer("a", add_special_tokens=False)["input_ids"][-1]
+    prefix = len(tokenizer.decode([letter]))
+    texts = tokenizer.batch_decode([[letter, i] for i in range(len(tokenizer))])
+    special = set(tokenizer.all_special_ids)
+
+    def grows(piece: str) -> bool:
+        return piece[:1].isalnum() or (piece[:1] == "'" and piece[1:2].isalnum())
+
+    return [i for i, text in enumerate(texts) if i not in special and grows(text[prefix:])]
+
+
 def decoding_processors(generation: dict[str, Any], ours: list[LogitsProcessor]) -> LogitsProcessorList:
     """What `model.generate` would apply for these settings, in its order: the penalties, then `ours` (the
     project's own rules), then (only when sampling) temperature / top-k / top-p."""
@@ -261,12 +281,16 @@ class TransformerCompleter:
 
     def __init__(self, model, tokenizer, cleaning: DataConfig, generation: dict[str, Any] | None = None, *,
                  max_tokens_per_word: int, seed: int = 0, name: str = "transformer",
-                 prompt_form: str = "cleaned", new_word_first: bool = False):
+                 prompt_form: str = "cleaned", new_word_first: bool = False, next_word_beams: int = 6):
         self.model, self.tokenizer, self.cleaning = model, tokenizer, cleaning
         self.name, self.seed, self.max_tokens_per_word = name, seed, max_tokens_per_word
+        self.next_word_beams = next_word_beams
         self.prompt_form = prompt_form  # read by evaluation.complete_all
         self.generation = {k: v for k, v in (generation or {}).items() if k in GENERATION_KEYS}
         self.word_continuing_ids = word_continuing_token_ids(tokenizer) if new_word_first else None
+        self._continuing: torch.Tensor | None = None  # next_words': is each token one that continues a word
+        self._growing: torch.Tensor | None = None
+        self._breaking: torch.Tensor | None = None
         tokenizer.padding_side = "left"  # generation continues from the right end of every row
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -301,6 +325,93 @@ class TransformerCompleter:
         else:
             new_tokens = self.decode_retiring_rows(encoded, budget, decoding_processors(self.generation, ours))
         return self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+
+    def _vocabulary_mask(self, ids: list[int]) -> torch.Tensor:
+        mask = torch.zeros(self.model.get_output_embeddings().weight.shape[0], dtype=torch.bool)
+        mask[ids] = True
+        return mask.to(self.device)
+
+    def continuing(self) -> torch.Tensor:
+        """A mask over the vocabulary: the tokens that do not begin a new word (computed once)."""
+        if self._continuing is None:
+            self._continuing = self._vocabulary_mask(self.word_continuing_ids or
+                                                     word_continuing_token_ids(self.tokenizer))
+        return self._continuing
+
+    def growing(self) -> torch.Tensor:
+        """A mask over the vocabulary: the tokens that spell more of the word before them (computed once)."""
+        if self._growing is None:
+            self._growing = self._vocabulary_mask(word_growing_token_ids(self.tokenizer))
+        return self._growing
+
+    def breaking(self) -> torch.Tensor:
+        """The ids of the tokens that end the word before them: a space, a mark, a line break, the end of text."""
+        if self._breaking is None:
+            self._breaking = (~self.growing()).nonzero(as_tuple=True)[0]
+        return self._breaking
+
+    @torch.no_grad()
+    def next_words(self, prompts: list[str], k: int) -> list[list[str]]:
+        """Each prompt's `k` most likely whole next words, cleaned like the corpus: a beam over the first word.
+
+        The `next_word_beams` most likely tokens that begin a new word each start a word; a word then grows by its
+        most likely next token while that token spells more of it (`word_growing_token_ids`; up to
+        max_tokens_per_word tokens), and scores the log-probability of its tokens and of a word break after them (a
+        space, a mark, the end of text). Words that clean to the same word (`I`, `i`)
+        keep the best score; those that clean to nothing (a mention, a mark) are dropped."""
+        encoded = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
+        attention_mask = encoded["attention_mask"]
+        positions = (attention_mask.cumsum(-1) - 1).clamp(min=0)[:, -1:]
+        output = self.model(**encoded, position_ids=(attention_mask.cumsum(-1) - 1).clamp(min=0), use_cache=True,
+                            logits_to_keep=1)
+        log_probs = output.logits[:, -1].float().log_softmax(-1)
+        banned = self.continuing().clone()
+        banned[self.always_banned + self.stop_ids] = True
+        first = log_probs.masked_fill(banned, float("-inf")).topk(self.next_word_beams, dim=-1)
+        beams = self.next_word_beams
+        rows = torch.arange(len(prompts), device=self.device).repeat_interleave(beams)  # the prompt of each row
+        cache = output.cache
+        cache.batch_select_indices(rows)
+        tokens = first.indices.reshape(-1, 1)
+        scores, mask, positions = first.values.reshape(-1), attention_mask[rows], positions[rows]
+        words: list[list[int]] = [[int(t)] for t in tokens[:, 0]]
+        live = torch.arange(len(rows), device=self.device)  # which word each batch row grows
+        final = torch.full_like(scores, float("-inf"))
+        for step in range(self.max_tokens_per_word):
+            mask, positions = torch.cat([mask, torch.ones_like(tokens)], dim=1), positions + 1
+            output = self.model(input_ids=tokens, attention_mask=mask, position_ids=positions, cache=cache,
+                                use_cache=True, logits_to_keep=1)
+            # Over a 262k-word vocabulary these rows are most of the work: read the scores as few times as possible.
+            logits = output.logits[:, -1].float()
+            total = logits.logsumexp(-1)
+            best = logits.argmax(-1)
+            grows = self.growing()[best] & (step + 1 < self.max_tokens_per_word)
+            ends = (~grows).nonzero(as_tuple=True)[0]
+            word_break = logits[ends][:, self.breaking()].logsumexp(-1) - total[ends]
+            final[live[ends]] = scores[live[ends]] + word_break
+            keep = grows.nonzero(as_tuple=True)[0]
+            if not keep.numel():
+                break
+            scores[live[keep]] += logits[keep, best[keep]] - total[keep]
+            for row, token in zip(live[keep].tolist(), best[keep].tolist()):
+                words[row].append(token)
+            cache = output.cache
+            cache.batch_select_indices(keep)
+            live, tokens, mask, positions = live[keep], best[keep, None], mask[keep], positions[keep]
+        return self._ranked_words(words, final.view(len(prompts), beams), k)
+
+    def _ranked_words(self, words: list[list[int]], scores: torch.Tensor, k: int) -> list[list[str]]:
+        """Per prompt, the cleaned words of its beams by score, each word once, the first `k`."""
+        texts = self.tokenizer.batch_decode(words, skip_special_tokens=True)
+        ranked = []
+        for prompt, row in enumerate(scores.tolist()):
+            best: dict[str, float] = {}
+            for beam, score in enumerate(row):
+                cleaned = clean_text(texts[prompt * len(row) + beam], self.cleaning).split()
+                if cleaned and score > best.get(cleaned[0], float("-inf")):
+                    best[cleaned[0]] = score
+            ranked.append(sorted(best, key=lambda word: -best[word])[:k])
+        return ranked
 
     def decode_retiring_rows(self, encoded, budget: WordBudget, processors: LogitsProcessorList) -> list[torch.Tensor]:
         """Greedy (or sampled) decoding with the KV cache, one token per step; each row leaves the batch, and
@@ -352,7 +463,7 @@ def model_size_mb(source: str, model) -> float:
 
 
 def prompt_candidates(config: GPT2Config) -> list[dict[str, Any]]:
-    """Every prompt form with every first-token rule, as candidates for `choose_on_val`."""
+    """Every prompt form with every first-token rule, as candidates for `sweep_on_val`."""
     return [{"name": f"{form}{', new word first' if rule else ''}", "prompt_form": form, "new_word_first": rule}
             for form in config.prompt_forms for rule in config.new_word_first]
 
@@ -362,20 +473,26 @@ def make_completer(model, tokenizer, cleaning: DataConfig, config: GPT2Config,
     """The completer for one setting: a generation candidate, with or without a prompt candidate's keys."""
     return TransformerCompleter(model, tokenizer, cleaning, setting, max_tokens_per_word=config.max_tokens_per_word,
                                 seed=config.seed, name=setting["name"], prompt_form=setting.get("prompt_form", "cleaned"),
-                                new_word_first=setting.get("new_word_first", False))
+                                new_word_first=setting.get("new_word_first", False),
+                                next_word_beams=config.next_word_beams)
 
 
 def sweep_settings(model, tokenizer, config: GPT2Config, eval_config: EvalConfig, cleaning: DataConfig,
                    examples: list[Example]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Choose on `examples` (val), one axis after the other: first the prompt setting (form x first-token rule)
-    with the first generation candidate, the cheapest, then the generation setting with that prompt setting.
-    Returns both tables and the chosen setting (the generation candidate with the prompt keys)."""
+    """Choose on `examples` (val), one axis after the other, by selection.choose_candidate's paired rule over the
+    candidates in their listed order: first the prompt setting (form x first-token rule; they cost the same) with
+    the first generation candidate, then the generation setting with that prompt setting (params.yaml lists them
+    cheapest first: timed on a shared CPU, greedy and its variants cost about the same, and their measured order
+    would change from run to run). Returns both tables and the chosen setting (the generation candidate with the
+    prompt keys)."""
     first = config.candidates[0]
-    prompt_table, prompt = choose_on_val(
-        lambda c: make_completer(model, tokenizer, cleaning, config, {**first, **c}), prompt_candidates(config),
-        examples, eval_config, config.batch_size, cleaning, config.select_by)
+    prompts = prompt_candidates(config)
+    prompt_table, prompt = choose_candidate(*sweep_on_val(
+        lambda c: make_completer(model, tokenizer, cleaning, config, {**first, **c}), prompts,
+        examples, eval_config, config.batch_size, cleaning, config.select_by), prompts, config.select_by, eval_config)
     prompt_keys = {key: prompt[key] for key in PROMPT_KEYS}
-    generation_table, generation = choose_on_val(
+    generation_table, generation = choose_candidate(*sweep_on_val(
         lambda c: make_completer(model, tokenizer, cleaning, config, {**c, **prompt_keys}), config.candidates,
-        examples, eval_config, config.batch_size, cleaning, config.select_by)
+        examples, eval_config, config.batch_size, cleaning, config.select_by), config.candidates, config.select_by,
+        eval_config)
     return prompt_table, generation_table, {**generation, **prompt_keys}

@@ -42,13 +42,17 @@ ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 MIN_WORDS = 4
 # What every model's metrics file holds, in this order: the numbers that compare runs. The same keys in every
 # model's file make `dvc metrics show` a table with one row per model, and sorted by name (as `dvc metrics diff`
-# lists them) ROUGE comes first. top1/top3: share of texts whose first target word is the model's first / among
-# its three first next-word guesses; time_ms: milliseconds per text when texts come one at a time (what a
-# keyboard waits). The light models add val_perplexity (the column dvclive's summary has for the LSTM's training)
-# and keys_saved (keystroke savings typing whole test texts, keyboard.py); a file holds the keys its model has.
+# lists them) ROUGE comes first. top1/top3: share of texts whose first target word is the first / among the first
+# three of the model's own ranking of next words after the prompt (every model ranks whole words); time_ms:
+# milliseconds per text when texts come one at a time (what a keyboard waits). The light models add
+# val_perplexity (the column dvclive's summary has for the LSTM's training); keys_saved is keystroke savings typing
+# whole test texts (keyboard.py); a file holds the keys its model has. The share of completions that begin with
+# the first target word (first_word) is in results/ only: one more column would widen `dvc metrics show metrics`
+# past 130.
 METRIC_KEYS = ("rouge1", "rouge2", "rougeL", "top1", "top3", "val_perplexity", "keys_saved", "size_mb", "time_ms")
-# What each model's per-text scores file holds (results/<key>_scores.csv), for paired comparisons on the same texts.
-PER_TEXT_KEYS = (*ROUGE_TYPES, "top1")
+# The per-text means a model's scores file holds (results/<key>_scores.csv) for paired comparisons on the same
+# texts; a file may hold more columns (the keyboard's per-text taps, keyboard.py).
+PER_TEXT_KEYS = (*ROUGE_TYPES, "top1", "top3", "first_word")
 # How a prompt reaches a model: the cleaned words (what the LSTM learnt from), or the same words as typed.
 PROMPT_FORMS = ("cleaned", "raw")
 
@@ -197,13 +201,13 @@ class EvalResult:
     metrics: dict[str, Any]
     examples: list[Example]
     completions: list[str]
-    scores: dict[str, np.ndarray]  # per text: ROUGE_TYPES and top1 (0 or 1)
+    scores: dict[str, np.ndarray]  # per text: ROUGE_TYPES, first_word, and top1 / top3 when ranked (0 or 1)
 
     def score_table(self) -> pd.DataFrame:
-        """Per-text scores (PER_TEXT_KEYS) by text id, in the examples' order."""
+        """Every per-text score by text id, in the examples' order."""
         table = pd.DataFrame({"text_id": [ex.text_id for ex in self.examples]})
-        for key in PER_TEXT_KEYS:
-            table[key] = np.round(self.scores[key], 6)
+        for key, values in self.scores.items():
+            table[key] = np.round(values, 6)
         return table
 
     def example_rows(self, n: int, seed: int) -> list[dict[str, str]]:
@@ -251,7 +255,10 @@ def evaluate(completer: Completer, examples: list[Example], config: EvalConfig, 
     completions = [truncate_words(c, ex.budget) for c, ex in zip(cleaned, examples)]
     targets = [ex.target for ex in examples]
     scores = rouge_f1(targets, completions, config.use_stemmer)
-    scores["top1"] = first_word_hits(targets, [c.split()[:1] for c in completions], 1)
+    scores["first_word"] = first_word_hits(targets, [c.split()[:1] for c in completions], 1)
+    if next_word_candidates is not None:  # the model's ranking of whole next words
+        scores["top1"] = first_word_hits(targets, next_word_candidates, 1)
+        scores["top3"] = first_word_hits(targets, next_word_candidates, 3)
     metrics: dict[str, Any] = {}
     for kind in ROUGE_TYPES:
         metrics[kind] = round(float(scores[kind].mean()), 5)
@@ -260,41 +267,49 @@ def evaluate(completer: Completer, examples: list[Example], config: EvalConfig, 
             metrics[f"{kind}_ci"] = [round(low, 5), round(high, 5)]
     metrics["n_texts"] = len(examples)
     metrics["empty_completions"] = sum(1 for c in completions if not c)
-    metrics["top1"] = round(float(scores["top1"].mean()) if len(examples) else 0.0, 5)
-    if next_word_candidates is not None:
-        metrics["top3"] = round(first_word_accuracy(targets, next_word_candidates, 3), 5)
+    for key in ("top1", "top3", "first_word"):
+        if key in scores:
+            metrics[key] = round(float(scores[key].mean()) if len(examples) else 0.0, 5)
     metrics["ms_per_text_batched"] = round(1000 * seconds / max(len(examples), 1), 3)
     return EvalResult(metrics, examples, completions, scores)
 
 
 class NextWordGuesser(Protocol):
-    """A model that names its `k` most likely next words (light_model.LSTMCompleter, ngram.NgramCompleter)."""
+    """A model that names its `k` most likely next words (light_model.LSTMCompleter, ngram.NgramCompleter,
+    eval_transformer_pipeline.TransformerCompleter)."""
 
     def next_words(self, prompts: list[str], k: int) -> list[list[str]]: ...
 
 
 def next_word_candidates(completer: NextWordGuesser, examples: list[Example], k: int = 3,
                          batch_size: int = 256) -> list[list[str]]:
-    """Each example's `k` most likely next words after its prompt, by the model's own ranking."""
-    prompts = [ex.prompt for ex in examples]
-    return [words for batch in chunks(prompts, batch_size) for words in completer.next_words(list(batch), k)]
+    """Each example's `k` most likely next words after its prompt (read in the completer's prompt form), by the
+    model's own ranking; batched by prompt length like `complete_all`, returned in the examples' order."""
+    length = getattr(completer, "prompt_length", lambda prompt: len(prompt.split()))
+    prompts = [ex.prompt_as(prompt_form(completer)) for ex in examples]
+    order = sorted(range(len(examples)), key=lambda i: length(prompts[i]))
+    ranked: list[list[str]] = [[] for _ in examples]
+    for batch in chunks(order, batch_size):
+        for i, words in zip(batch, completer.next_words([prompts[i] for i in batch], k)):
+            ranked[i] = words
+    return ranked
 
 
-def choose_on_val(make_completer: Callable[[dict[str, Any]], Completer], candidates: list[dict[str, Any]],
-                  examples: list[Example], config: EvalConfig, batch_size: int, cleaning: DataConfig | None,
-                  select_by: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Score each candidate setting on val `examples`; return the table and the best candidate by `select_by`."""
+def sweep_on_val(make_completer: Callable[[dict[str, Any]], Completer], candidates: list[dict[str, Any]],
+                 examples: list[Example], config: EvalConfig, batch_size: int, cleaning: DataConfig | None,
+                 select_by: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Score each candidate setting on val `examples`: a table (one row per candidate, its mean ROUGE and batched
+    time) and each candidate's per-text `select_by`, by name, for the paired choice (selection.choose_candidate)."""
     if select_by not in ROUGE_TYPES:
         raise UserError(f"params.yaml select_by={select_by!r}: use one of {', '.join(ROUGE_TYPES)}")
-    rows = []
+    rows, per_text = [], {}
     for candidate in candidates:
         result = evaluate(make_completer(candidate), examples, config, batch_size, cleaning,
                           desc=f"val, {candidate['name']}")
         rows.append({**candidate, **{k: result.metrics[k] for k in (*ROUGE_TYPES, "ms_per_text_batched")}})
+        per_text[candidate["name"]] = result.scores[select_by]
         print(f"  {candidate['name']}: " + ", ".join(f"{k}={result.metrics[k]}" for k in ROUGE_TYPES), flush=True)
-    table = pd.DataFrame(rows)
-    best = table.loc[table[select_by].idxmax(), "name"]
-    return table, next(c for c in candidates if c["name"] == best)
+    return pd.DataFrame(rows), per_text
 
 
 def time_batch_of_one(completer: Completer, examples: list[Example], n: int) -> float:
@@ -317,8 +332,8 @@ class MostFrequentWords:
     name = "most-frequent-words baseline"
 
     def __init__(self, train_texts: Sequence[str], k: int = 20):
-        counts = Counter(w for ex in make_examples(train_texts) for w in ex.target.split())
-        self.words = [w for w, _ in counts.most_common(k)]
+        self.counts = Counter(w for ex in make_examples(train_texts) for w in ex.target.split())
+        self.words = [w for w, _ in self.counts.most_common(k)]
 
     def complete(self, prompts: list[str], budgets: list[int]) -> list[str]:
         return [" ".join(self.words[:b]) for b in budgets]

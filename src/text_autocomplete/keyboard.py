@@ -9,7 +9,11 @@ A word the model cannot suggest (outside its vocabulary, <unk>) is typed in full
     keystroke savings = 1 - taps with the keyboard / taps without it,   taps without = letters + one space per word
 
 Ties in probability are broken alphabetically, as a stable suggestion bar would show them. The same counting
-gives next-word top-1 / top-3 at every word position (before its first letter), not only at the 3/4 cut.
+gives next-word top-1 / top-3 at every word position (before its first letter), not only at the 3/4 cut. Each
+text's taps are kept too (taps saved, taps without the keyboard: measures.TAPS_SAVED, TAPS_WITHOUT), so that two
+models' savings compare text by text (comparison.py).
+
+The trivial baseline types with `WordCounts`: the same ranking of words (by a count) whatever came before.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from text_autocomplete.autocomplete import WordIndex
-from text_autocomplete.measures import chunks
+from text_autocomplete.measures import TAPS_SAVED, TAPS_WITHOUT, chunks
 from text_autocomplete.mixture import WordDistributions
 from text_autocomplete.progress import progress
 from text_autocomplete.tokenizer import UNK_ID, encode_texts
@@ -70,14 +74,33 @@ class SuggestionBar:
         return len(word) + 1, first_rank
 
 
+class WordCounts:
+    """The same next-word distribution at every position: words in proportion to `counts` (word -> count)."""
+
+    def __init__(self, counts: dict[str, int], tokenizer: Tokenizer, name: str = "word counts"):
+        self.name = name
+        self.probs = np.zeros(tokenizer.get_vocab_size())
+        for word, count in counts.items():
+            word_id = tokenizer.token_to_id(word)
+            if word_id is not None and word_id != UNK_ID:
+                self.probs[word_id] += count
+        self.probs /= max(self.probs.sum(), 1)
+
+    def text_distributions(self, texts: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        return [np.broadcast_to(self.probs, (len(ids) + 1, len(self.probs))) for ids in texts]
+
+
 def simulate(model: WordDistributions, texts: Sequence[str], tokenizer: Tokenizer, batch_size: int = 64,
-             shown: int = 3) -> dict[str, float]:
-    """Type every text of `texts` (cleaned, space-separated words) with `model`'s suggestions; see the module."""
+             shown: int = 3) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Type every text of `texts` (cleaned, space-separated words) with `model`'s suggestions; see the module.
+    Returns the figures over all texts and each text's taps (TAPS_SAVED, TAPS_WITHOUT), in the texts' order."""
     bar, counts = SuggestionBar(tokenizer, shown), KeyboardCounts()
+    per_text: dict[str, list[int]] = {TAPS_SAVED: [], TAPS_WITHOUT: []}
     ids = encode_texts(tokenizer, list(texts), add_bos=False, add_eos=False)
     meter = progress(total=len(texts), desc=f"keyboard, {model.name}", unit="text")
     for text_batch, id_batch in zip(chunks(list(texts), batch_size), chunks(ids, batch_size)):
         for text, word_ids, distributions in zip(text_batch, id_batch, model.text_distributions(id_batch)):
+            taps_without, taps_before = counts.taps_without, counts.taps
             for word, word_id, probs in zip(text.split(), word_ids, distributions):
                 taps, first_rank = bar.type_word(word, word_id, probs)
                 counts.words += 1
@@ -85,6 +108,9 @@ def simulate(model: WordDistributions, texts: Sequence[str], tokenizer: Tokenize
                 counts.taps += taps
                 counts.top1 += first_rank < 1
                 counts.top3 += first_rank < shown
+            per_text[TAPS_WITHOUT].append(counts.taps_without - taps_without)
+            per_text[TAPS_SAVED].append(per_text[TAPS_WITHOUT][-1] - (counts.taps - taps_before))
         meter.update(len(text_batch))
     meter.close()
-    return counts.metrics()
+    return ({**counts.metrics(), "keyboard_suggestions": shown},
+            {key: np.array(values) for key, values in per_text.items()})

@@ -8,6 +8,9 @@ from typing import TypeVar
 import numpy as np
 
 T = TypeVar("T")
+# A keyboard run's per-text columns in a model's scores file (keyboard.py writes them, comparison.py pairs them):
+# keystroke savings = sum(taps saved) / sum(taps without the keyboard).
+TAPS_SAVED, TAPS_WITHOUT = "taps_saved", "taps_without"
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -27,8 +30,14 @@ def parameter_count(model) -> int:
 
 
 def weights_in_memory_mb(model) -> float:
-    """Bytes of a torch model's parameters as loaded (a GGUF file's 4-bit weights are dequantized to fp32)."""
-    return round(sum(p.numel() * p.element_size() for p in model.parameters()) / 1e6, 1)
+    """Bytes of a torch model's parameters and buffers as loaded (a GGUF file's 4-bit weights are dequantized to
+    fp32), with the packed weights of dynamically quantised linear layers, which neither of them holds (a
+    dynamically quantised nn.LSTM would need its own count; the shipped shape's LSTM, with a projection, stays fp32
+    and is in its parameters)."""
+    tensors = [*model.parameters(), *model.buffers()]
+    tensors += [m.weight() for m in model.modules()
+                if hasattr(m, "_packed_params") and callable(getattr(m, "weight", None))]
+    return round(sum(t.numel() * t.element_size() for t in tensors) / 1e6, 1)
 
 
 def file_size_mb(*paths: Path | str) -> float:

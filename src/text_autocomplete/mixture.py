@@ -1,4 +1,4 @@
-"""The light model that ships: the LSTM and the Kneser-Ney n-gram model mixed word by word.
+"""The default light model: the LSTM and the Kneser-Ney n-gram model mixed word by word.
 
     P(w | h) = (1 - lambda) P_LSTM(w | h) + lambda P_KN(w | h)
 

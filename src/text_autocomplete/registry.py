@@ -29,7 +29,8 @@ class Model:
     parts: tuple[str, ...] = ()  # a light model's parts; two parts are mixed word by word (mixture.py)
     files: tuple[str, ...] = ()  # the files it ships, relative to the project root (their bytes are its size)
     compare_with: tuple[str, ...] = ()  # the report compares it with these, text by text (this minus each)
-    ships: bool = False  # the light model that ships: `autocomplete`, the phone's source, the report's candidate
+    ships: bool = False  # the default light model: `autocomplete`, `serve`, the phone version's source (which
+    # model a mobile team should ship is the report's decision, decision.py, over every model)
     int8_of: str = ""  # the fp32 model this one is the int8 version of (the phone's model)
 
     @property
@@ -54,12 +55,14 @@ MODELS: tuple[Model, ...] = (  # the order of the report's tables
     Model(GPT2, "transformer", HEAVY_KIND, compare_with=(BASELINE,)),
     Model(BASELINE, "baseline", BASELINE_KIND),
 )
-BY_KEY = {model.key: model for model in MODELS}
 LABELS = {model.key: model.label for model in MODELS}
 LIGHT_MODELS = tuple(model.key for model in MODELS if model.is_light)
-SHIPPED = next(model.key for model in MODELS if model.ships)  # the light model that ships
+SHIPPED = next(model.key for model in MODELS if model.ships)  # the default light model (decision.py picks what ships)
 TRANSFORMER = next(model.key for model in MODELS if model.kind == HEAVY_KIND)
 PHONE = next(model.key for model in MODELS if model.int8_of == SHIPPED)  # the shipped model in int8, the phone's
-# The paired comparisons the report writes (metrics/<a>-<b>.yml), a minus b.
-PAIRS = tuple((model.key, other) for model in MODELS for other in model.compare_with)
+# The paired comparisons the report writes (metrics/<a>-<b>.yml), a minus b: the pairs it shows (compare_with),
+# then every other pair of models, which the decision rule may weigh (decision.py: every model that fits).
+SHOWN_PAIRS = tuple((model.key, other) for model in MODELS for other in model.compare_with)
+PAIRS = SHOWN_PAIRS + tuple((a.key, b.key) for i, a in enumerate(MODELS) for b in MODELS[i + 1:]
+                            if not {(a.key, b.key), (b.key, a.key)} & set(SHOWN_PAIRS))
 

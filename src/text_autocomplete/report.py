@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from text_autocomplete.comparison import METRIC_NAMES, Difference, percent, read_comparison
+from text_autocomplete.decision import PRIMARY_CHOICES, Decision, decide, rule_text
 from text_autocomplete.errors import UserError
 from text_autocomplete.evaluation import MIN_WORDS, EvalConfig
 from text_autocomplete.evaluation import ROUGE_TYPES as ROUGE
@@ -35,10 +36,20 @@ from text_autocomplete.paths import (
     results_file,
 )
 from text_autocomplete.records import read_record
-from text_autocomplete.registry import BASELINE, LABELS, LIGHT_MODELS, MODELS, PAIRS, PHONE, SHIPPED, TRANSFORMER
-from text_autocomplete.selection import BudgetConfig
+from text_autocomplete.registry import (
+    BASELINE,
+    LABELS,
+    LIGHT_MODELS,
+    MODELS,
+    PAIRS,
+    PHONE,
+    SHIPPED,
+    SHOWN_PAIRS,
+    TRANSFORMER,
+)
+from text_autocomplete.selection import CHOSEN, BudgetConfig
 
-LIGHT, HEAVY = SHIPPED, TRANSFORMER  # the two candidates to ship: the light model that ships, the transformer
+LIGHT, HEAVY = SHIPPED, TRANSFORMER  # the default light model and the transformer, set side by side
 # Between these markers the report holds its summary; the README holds the same block (tests/test_readme.py).
 SUMMARY_START, SUMMARY_END = "<!-- summary: made by the report stage -->", "<!-- end of summary -->"
 
@@ -47,12 +58,14 @@ SUMMARY_START, SUMMARY_END = "<!-- summary: made by the report stage -->", "<!--
 class ReportConfig:
     """The ``report`` section of params.yaml: the decision rule and the examples shown."""
 
-    primary_metric: str  # the paired difference on it decides between models that fit the budgets
+    primary_metrics: list[str]  # the paired differences on these decide between the models that fit (decision.py)
     examples: int
 
     def __post_init__(self) -> None:
-        if self.primary_metric not in ROUGE:
-            raise UserError(f"params.yaml report.primary_metric={self.primary_metric!r}: use one of {', '.join(ROUGE)}")
+        unknown = [m for m in self.primary_metrics if m not in PRIMARY_CHOICES]
+        if not self.primary_metrics or unknown:
+            raise UserError(f"params.yaml report.primary_metrics={self.primary_metrics}: a list of "
+                            f"{', '.join(PRIMARY_CHOICES)}")
 
 
 def fmt(value: float, digits: int = 4) -> str:
@@ -65,67 +78,23 @@ def load_metrics(root: Path) -> dict[str, dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- the decision
-@dataclass(frozen=True)
-class Decision:
-    choice: str | None  # the model key to ship; None when no model fits the budgets
-    reason: str
+def lookup_in(comparisons: list[list[Difference]]):
+    """decision.Lookup over the pairs written: a minus b on a metric, read either way round; None when the pair
+    was not compared on it."""
+    table = {(d.a, d.b, d.metric): d for differences in comparisons for d in differences}
+
+    def lookup(a: str, b: str, metric: str) -> Difference | None:
+        if (a, b, metric) in table:
+            return table[a, b, metric]
+        return table[b, a, metric].flipped() if (b, a, metric) in table else None
+
+    return lookup
 
 
-def rule_text(config: ReportConfig, budget: BudgetConfig, confidence: float) -> str:
-    """The rule `recommend` applies, in words (the report prints it beside the decision)."""
-    return (f"a model can ship only if it fits both budgets: a model file of at most {budget.max_model_mb:g} MB and "
-            f"at most {budget.max_latency_ms:g} ms per completion at batch 1. Among the models that fit, quality "
-            f"decides: the one better on {METRIC_NAMES[config.primary_metric]} by the paired {percent(confidence)} "
-            f"interval (it excludes 0) ships; with no measurable difference, the smaller model file ships. When no "
-            f"model fits, none is recommended")
-
-
-def over_budget(record: dict[str, Any], budget: BudgetConfig) -> list[str]:
-    """How `record` breaks the budgets, in words (empty when it fits). The latency is named, not quoted: it moves
-    from run to run on a shared machine, and this sentence is quoted in the README (the tables give it)."""
-    problems = []
-    if record["size_mb"] > budget.max_model_mb:
-        problems.append(f"its {record['size_mb']:.1f} MB file exceeds {budget.max_model_mb:g} MB")
-    if record["time_ms"] > budget.max_latency_ms:
-        problems.append(f"its time per completion at batch 1 exceeds {budget.max_latency_ms:g} ms")
-    return problems
-
-
-def recommend(records: dict[str, dict[str, Any]], difference: Difference, budget: BudgetConfig) -> Decision:
-    """Ship `difference.a` or `difference.b` (their records by key) by `rule_text`; `difference` is on the
-    primary metric."""
-    pair = (difference.a, difference.b)
-    problems = {key: over_budget(records[key], budget) for key in pair}
-    fitting = [key for key in pair if not problems[key]]
-    quality = difference.sentence()
-
-    def broken(key: str) -> str:
-        return f"the {LABELS[key]} does not fit ({' and '.join(problems[key])})"
-
-    if not fitting:
-        return Decision(None, f"{broken(pair[0])}; {broken(pair[1])}. On quality, {quality}")
-    better = difference.winner
-    if better in fitting:
-        return Decision(better, f"{quality}, and it fits the budgets")
-    if better is not None:
-        other = fitting[0]
-        return Decision(other, f"{quality}, but {broken(better)}; the {LABELS[other]} fits them, and the quality "
-                               f"gap is the price")
-    if len(fitting) == 1:
-        other = next(key for key in pair if key != fitting[0])
-        return Decision(fitting[0], f"{quality}; {broken(other)}, the {LABELS[fitting[0]]} fits them")
-    smaller = min(pair, key=lambda key: records[key]["size_mb"])
-    larger = next(key for key in pair if key != smaller)
-    return Decision(smaller, f"{quality}; both fit the budgets and the {LABELS[smaller]}'s file is the smaller "
-                             f"({records[smaller]['size_mb']:.1f} MB against {records[larger]['size_mb']:.1f} MB)")
-
-
-def recommendation(records: dict[str, dict[str, Any]], difference: Difference, config: ReportConfig,
-                   budget: BudgetConfig) -> str:
-    decision = recommend(records, difference, budget)
+def recommendation(decision: Decision, config: ReportConfig, budget: BudgetConfig, confidence: float) -> str:
     verdict = f"ship the {LABELS[decision.choice]}" if decision.choice else "no model fits the budgets"
-    return (f"**Recommendation: {verdict}.** The rule: {rule_text(config, budget, difference.confidence)}. "
-            f"Here {decision.reason}.")
+    return (f"**Recommendation: {verdict}.** The rule, applied to every model below: "
+            f"{rule_text(config.primary_metrics, budget, confidence)}.\n\n" + " ".join(decision.reasons))
 
 
 def costs_sentence(light: dict[str, Any], heavy: dict[str, Any]) -> str:
@@ -147,13 +116,16 @@ def headline_table(metrics: dict[str, dict[str, Any]], confidence: float) -> str
     """Quality and size per model (what a re-run on the CPU reproduces exactly; the timings are in `costs_table`)."""
     level = percent(confidence)
     lines = [f"| model | ROUGE-1 [{level} CI] | ROUGE-2 [{level} CI] | ROUGE-L [{level} CI] | next-word top-1 "
-             f"| parameters | size MB | texts | measured setup |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"| next-word top-3 | first word of the completion | keystroke savings | parameters | size MB "
+             f"| in memory MB | texts | measured setup |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for model in MODELS:
         r = metrics[model.key]
         cells = [f"{fmt(r[k])} [{fmt(r[k + '_ci'][0])}, {fmt(r[k + '_ci'][1])}]" for k in ROUGE]
-        lines.append(f"| {model.label}: {r['model']} | {' | '.join(cells)} | {fmt(r['top1'])} | {r['parameters']:,} "
-                     f"| {r['size_mb']:.1f} | {r['n_texts']} | {r['setup']} |")
+        saved = f"{r['keys_saved']:.1%}" if "keys_saved" in r else "-"
+        lines.append(f"| {model.label}: {r['model']} | {' | '.join(cells)} | {fmt(r['top1'])} | {fmt(r['top3'])} "
+                     f"| {fmt(r['first_word'])} | {saved} | {r['parameters']:,} | {r['size_mb']:.1f} "
+                     f"| {r['weights_in_memory_mb']:,.1f} | {r['n_texts']} | {r['setup']} |")
     return "\n".join(lines)
 
 
@@ -162,8 +134,7 @@ def costs_table(metrics: dict[str, dict[str, Any]]) -> str:
     lines = ["| model | size MB | weights in memory MB | ms/text batch 1 | ms/text batched |", "|---|---|---|---|---|"]
     for model in MODELS:
         r = metrics[model.key]
-        memory = f"{r['weights_in_memory_mb']:,.1f}" if "weights_in_memory_mb" in r else "-"
-        lines.append(f"| {model.label} | {r['size_mb']:.1f} | {memory} | {r['time_ms']:.2f} "
+        lines.append(f"| {model.label} | {r['size_mb']:.1f} | {r['weights_in_memory_mb']:,.1f} | {r['time_ms']:.2f} "
                      f"| {r['ms_per_text_batched']:.2f} |")
     return "\n".join(lines)
 
@@ -173,8 +144,9 @@ def paired_table(comparisons: list[list[Difference]]) -> str:
     lines = ["| a - b, on the same texts | " + " | ".join(METRIC_NAMES.values()) + " |",
              "|---|" + "---|" * len(METRIC_NAMES)]
     for differences in comparisons:
-        first = differences[0]
-        cells = [f"{d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}]" for d in differences]
+        first, by_metric = differences[0], {d.metric: d for d in differences}
+        cells = [f"{d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}]" if (d := by_metric.get(m)) else "-"
+                 for m in METRIC_NAMES]
         lines.append(f"| {LABELS[first.a]} - {LABELS[first.b]} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -199,8 +171,11 @@ def keyboard_sentence(light: dict[str, Any], heavy: dict[str, Any]) -> str:
     return (f"Perplexity: every word and the end of each text (an out-of-vocabulary word counts as `<unk>` for "
             f"every model), on the whole val split and on the {light['n_texts']:,} test texts. The keyboard "
             f"simulation (src/text_autocomplete/keyboard.py) types those test texts, {light['keyboard_words']:,} "
-            f"words and {keystrokes:,} keystrokes (letters and a space per word), letter by letter with 3 suggestions "
-            f"before each letter; a tap on a shown word enters it and its space. The {LABELS[HEAVY]} is not "
+            f"words and {keystrokes:,} keystrokes (letters and a space per word), letter by letter with "
+            f"{light['keyboard_suggestions']} suggestions before each letter; a tap on a shown word enters it and its "
+            f"space. The {LABELS[BASELINE]} types with its word counts (the same ranking after any words). The "
+            f"{LABELS[HEAVY]}'s next-word ranking at the cut is its beams over the first word "
+            f"({heavy['next_word_ranking']}), but it is not "
             f"simulated: its vocabulary is sub-word pieces, so ranking the words that begin with a typed prefix "
             f"takes a constrained search per suggestion bar; at even one completion's cost per bar "
             f"({heavy['time_ms']:.0f} ms measured), the {bars:,} bars would take {hours:.0f} hours on this machine.")
@@ -368,32 +343,34 @@ class Report:
 
 
 def summary(root: Path, config: ReportConfig, budget: BudgetConfig) -> str:
-    """The results in brief (`brief`)."""
-    return brief(root, config, budget)[0]
+    """The results in brief (`brief`), read from the files under `root`."""
+    return brief(load_metrics(root), [read_comparison(a, b, root) for a, b in PAIRS], config, budget)[0]
 
 
-def brief(root: Path, config: ReportConfig, budget: BudgetConfig) -> tuple[str, str]:
-    """The results in brief, read from the committed files alone: the decision, the headline table, the paired
-    differences and the light models as language models and keyboards; and the decision alone. The report opens
-    with the summary and the README holds the same block, so it quotes no timing (a re-run moves those; the
-    report's costs table has them)."""
-    metrics = load_metrics(root)
-    comparisons = [read_comparison(a, b, root) for a, b in PAIRS]
-    light_vs_heavy = next(c for c in comparisons if (c[0].a, c[0].b) == (LIGHT, HEAVY))
-    primary = next(d for d in light_vs_heavy if d.metric == config.primary_metric)
-    level = percent(primary.confidence)
-    decided = recommendation(metrics, primary, config, budget)
+def brief(metrics: dict[str, dict[str, Any]], comparisons: list[list[Difference]], config: ReportConfig,
+          budget: BudgetConfig) -> tuple[str, str]:
+    """The results in brief, from the runs' records and the comparisons of PAIRS (in its order): the decision, the
+    headline table, the shown pairs' differences and the light models as language models and keyboards; and the
+    decision alone. The report opens with the summary and the README holds the same block, so it quotes no timing
+    (a re-run moves those; the report's costs table has them)."""
+    confidence = comparisons[0][0].confidence
+    shown = comparisons[:len(SHOWN_PAIRS)]
+    light_vs_heavy = next(c for c in shown if (c[0].a, c[0].b) == (LIGHT, HEAVY))
+    decision = decide(metrics, lookup_in(comparisons), config.primary_metrics, budget)
+    decided = recommendation(decision, config, budget, confidence)
+    suggestions = metrics[LIGHT]["keyboard_suggestions"]
     return "\n\n".join([
         SUMMARY_START,
         decided,
-        headline_table(metrics, primary.confidence),
-        f"Paired differences on the same {metrics[LIGHT]['n_texts']:,} test texts (mean of per-text a - b, {level} "
-        f"paired bootstrap interval; an interval that holds 0 is no measurable difference):",
-        paired_table(comparisons),
+        headline_table(metrics, confidence),
+        f"Paired differences on the same {metrics[LIGHT]['n_texts']:,} test texts (mean of per-text a - b, "
+        f"{percent(confidence)} paired bootstrap interval; an interval that holds 0 is no measurable difference; "
+        f"every other pair is in reports/report.md):",
+        paired_table(shown),
         "In words: " + "; ".join(d.sentence() for d in light_vs_heavy) + ".",
         f"The light models as language models (perplexity of every word and text end, val split and the test "
         f"texts) and as a keyboard (keystroke savings typing the {metrics[LIGHT]['n_texts']:,} test texts letter by "
-        f"letter with 3 suggestions; next word at every position; src/text_autocomplete/keyboard.py):",
+        f"letter with {suggestions} suggestions; next word at every position; src/text_autocomplete/keyboard.py):",
         light_table(metrics),
         "Timings (they move from run to run on a shared machine): the costs table of reports/report.md.",
         SUMMARY_END,
@@ -426,26 +403,28 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
     history = read_training_history(root / TRAIN_LIVE_DIR)
     gpt2_sweep = pd.read_csv(results_file(GPT2_GENERATION_SWEEP, root, ".csv"))
     prompt_sweep = pd.read_csv(results_file(GPT2_PROMPT_SWEEP, root, ".csv"))
-    m = config.primary_metric
+    m = next((metric for metric in config.primary_metrics if metric in ROUGE), ROUGE[0])  # the figures' ROUGE
     light, heavy = metrics[LIGHT], metrics[HEAVY]
 
     comparison_table(metrics).to_csv(root / MODEL_COMPARISON, index=False)
     plot_learning_curves(history, plots_dir / "learning_curves.png")
     plot_rouge_with_ci(metrics, eval_config.confidence, plots_dir / "rouge_ci.png")
     plot_quality_vs_cost(metrics, m, plots_dir / "quality_vs_cost.png")
-    plot_sweep(gpt2_sweep, "name", m, "Transformer generation settings on val",
+    plot_sweep(gpt2_sweep, "name", heavy["select_by"], "Transformer generation settings on val",
                plots_dir / "gpt2_generation_sweep.png")
-    summary_block, decided = brief(root, config, budget)
+    comparisons = [read_comparison(a, b, root) for a, b in PAIRS]  # each pair's file read once
+    summary_block, decided = brief(metrics, comparisons, config, budget)
     sections = [
-        "# Tweet autocomplete: a light model (LSTM + n-gram) against a pretrained transformer",
+        "# Tweet autocomplete: light models (an LSTM, an n-gram model, their mixture) against a pretrained transformer",
         summary_block,
         "## Setup",
         f"- Data: `{data['raw']}` ({data['layout']} layout): {data['read']:,} tweets read, {data['kept']:,} kept "
         f"after cleaning (dropped: {_drop_counts(data)}); "
         f"split train {split['train']:,} / val {split['val']:,} / test {split['test']:,}.",
         protocol_sentence(light["n_texts"], eval_config),
-        f"- Light model: {light['model']}; next-word distributions mixed word by word, (1 - w) LSTM + w "
-        f"n-gram, w chosen on val perplexity; decoding `{light['decoding']}` chosen on val. Its LSTM: "
+        f"- Default light model ({LABELS[LIGHT]}): {light['model']}; next-word distributions mixed word by word, "
+        f"(1 - w) LSTM + w n-gram, w chosen on val perplexity; decoding `{light['decoding']}` chosen on val with it "
+        f"and used by every model with an LSTM. Its LSTM: "
         f"{training['parameters']:,} parameters, vocabulary {training['vocab_size']:,}, best epoch "
         f"{best_epoch} of {training['epochs_run']} ({training['train_seconds']:.0f} s of training). "
         f"Scored beside it: " + ", ".join(f"the {LABELS[key]}" for key in LIGHT_MODELS if key != LIGHT) + ".",
@@ -459,8 +438,11 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
         costs_table(metrics),
         costs_sentence(light, heavy),
         keyboard_sentence(light, heavy),
-        "All paired comparisons:",
-        "\n".join(f"- {d.sentence()}." for a, b in PAIRS for d in read_comparison(a, b, root)),
+        f"Every pair of models on the same test texts (a - b, {percent(eval_config.confidence)} paired intervals; "
+        f"the decision weighs the pairs of the models that fit the budgets):",
+        paired_table(comparisons),
+        "The pairs of the summary in words:",
+        "\n".join(f"- {d.sentence()}." for differences in comparisons[:len(SHOWN_PAIRS)] for d in differences),
         "## Training",
         markdown_table(history.reset_index()[["epoch", "train_loss", "val_loss", "val_perplexity", "val_rouge1",
                                               "val_rouge2", "val_rougeL"]]),
@@ -469,18 +451,21 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
     ]
     for sweep in lstm_sweeps:
         if Path(sweep).exists():
+            table = pd.read_csv(sweep)
             sections += [f"LSTM hyper-parameters, one `dvc exp run` each, scored on val (`benchmarks/lstm_sweep.sh`, "
-                         f"`{Path(sweep).name}`):", markdown_table(pd.read_csv(sweep))]
+                         f"`{Path(sweep).name}`):", markdown_table(table), vocabulary_sentence(table)]
     sections += ["Kneser-Ney n-gram orders on val perplexity (every word and end of text; the lowest is used):",
                  markdown_table(pd.read_csv(root / NGRAM_ORDERS)),
                  "The n-gram weight of the light model on val perplexity (the lowest is used):",
                  markdown_table(pd.read_csv(root / MIXTURE_WEIGHTS)),
-                 f"Decoding settings of the light model on val (chosen by {m}):",
+                 f"Decoding settings of the light model on val: {sweep_rule(light, eval_config)}:",
                  markdown_table(pd.read_csv(results_file(LSTM_DECODING_SWEEP, root, ".csv"))),
-                 f"How the transformer reads the prompt, on val with its first generation candidate (chosen by {m}): "
+                 f"How the transformer reads the prompt, on val with its first generation candidate "
+                 f"({sweep_rule(heavy, eval_config, listed=True)}): "
                  f"the cleaned words or the words as typed, and whether the first new token must begin a new word:",
                  markdown_table(prompt_sweep),
-                 f"Transformer generation settings on val, with the prompt setting chosen above (chosen by {m}):",
+                 f"Transformer generation settings on val, with the prompt setting chosen above: "
+                 f"{sweep_rule(heavy, eval_config)}:",
                  markdown_table(gpt2_sweep),
                  "![Generation sweep](../plots/gpt2_generation_sweep.png)",
                  "## For the phone",
@@ -492,6 +477,41 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
                  f"results/<model>_examples.csv after `dvc repro` (DVC caches them, git ignores them).",
                  markdown_table(side_by_side(root, config.examples))]
     return Report("\n\n".join(sections) + "\n", decided)
+
+
+def vocabulary_sentence(table: pd.DataFrame) -> str:
+    """What a sweep table can compare across vocabularies: perplexity only within one (a larger vocabulary has fewer
+    `<unk>` events, so its perplexity is higher by construction), a task metric across them, between two runs that
+    differ in the vocabulary alone."""
+    vocabulary = "tokenizer.vocab_size"
+    task = next((c for c in ("best_val_rouge1", "val_rouge1") if c in table.columns), None)
+    if vocabulary not in table.columns or table[vocabulary].nunique() < 2:
+        return "Every row has the same vocabulary, so their perplexities compare."
+    lead = ("Perplexity compares rows of the same vocabulary only (a larger vocabulary has fewer `<unk>` events, so "
+            "its perplexity is higher by construction)")
+    if task is None:
+        return f"{lead}; this table has no task metric to compare across vocabularies."
+    settings = [c for c in table.columns if "." in c and c != vocabulary]  # the swept parameters
+    common = table[vocabulary].mode()[0]
+    pairs = []
+    for _, row in table[table[vocabulary] != common].iterrows():
+        same = table[(table[vocabulary] == common) & (table[settings] == row[settings]).all(axis=1)]
+        for _, other in same.iterrows():
+            pairs.append(f"{row['experiment']} ({int(row[vocabulary]):,} words) {fmt(row[task])} against "
+                         f"{other['experiment']} ({int(common):,} words, otherwise the same) {fmt(other[task])}")
+    if not pairs:
+        return f"{lead}; no two rows differ in the vocabulary alone."
+    return (f"{lead}; across vocabularies the task metric does, {task.replace('_', ' ')}: " + "; ".join(pairs)
+            + " (means on the sweep's val texts, which kept no per-text scores: no paired interval).")
+
+
+def sweep_rule(record: dict[str, Any], eval_config: EvalConfig, listed: bool = False) -> str:
+    """How a model's sweep chose (selection.choose_candidate), in words: its metric and cost order from its record."""
+    order = ("in the listed order" if listed or not record["sweep_cost"] else
+             f"cheapest first by `{record['sweep_cost']}`")
+    return (f"{order}, a candidate replaces the one chosen so far only when it is better on val "
+            f"{METRIC_NAMES[record['select_by']]} by the paired {percent(eval_config.confidence)} interval "
+            f"(`{CHOSEN}` marks the one used)")
 
 
 def _prompt_reading(record: dict[str, Any]) -> str:
