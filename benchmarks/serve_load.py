@@ -1,7 +1,7 @@
 """Load on `autocomplete serve` over loopback, bounded in time: typists in an open loop, then a closed loop,
 beside the model's own suggestion time without HTTP.
 
-    python benchmarks/serve_load.py [--typists 32] [--interval-ms 200] [--seconds 20] [--model lstm-int8]
+    python benchmarks/serve_load.py [--typists 32] [--interval-ms 200] [--seconds 20] [--model phone|lstm]
 
 * model alone: serve.keyboard_suggestions in this process on the same texts the typists send (no HTTP);
 * open loop: each typist types a test text letter by letter, one request every --interval-ms whatever the
@@ -23,10 +23,10 @@ import time
 import numpy as np
 
 from text_autocomplete.autocomplete import AutocompleteConfig, last_words
-from text_autocomplete.cli import light_autocompleter
+from text_autocomplete.cli import MODEL_FOLDERS, PHONE, light_autocompleter
 from text_autocomplete.data_utils import DataConfig, read_texts, seeded_sample
 from text_autocomplete.params import load_config
-from text_autocomplete.paths import LSTM_DIR, TEST_CSV
+from text_autocomplete.paths import TEST_CSV
 from text_autocomplete.serve import SUGGEST_ROUTE, ServeConfig, keyboard_suggestions, served
 
 from _results import write_results
@@ -138,7 +138,7 @@ async def closed_loop(host: str, port: int, prefixes: list[str], concurrency: in
 
 def model_alone(model: str, prefixes: list[str]) -> list[float]:
     """keyboard_suggestions in this process, as the server calls it, on `prefixes`."""
-    completer = light_autocompleter(LSTM_DIR, load_config(DataConfig, "data"), int8=model == "lstm-int8")
+    completer = light_autocompleter(MODEL_FOLDERS[model], load_config(DataConfig, "data"), phone=model == PHONE)
     context_words = load_config(AutocompleteConfig, "autocomplete").context_words
     phrase_words = load_config(ServeConfig, "serve").phrase_words
     times = []
@@ -156,7 +156,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the open loop")
     parser.add_argument("--closed-seconds", type=float, default=8.0, help="length of each closed-loop level")
     parser.add_argument("--concurrency", default="1,2,4,8", help="closed-loop connection counts")
-    parser.add_argument("--model", choices=("lstm", "lstm-int8"), default="lstm-int8")
+    parser.add_argument("--model", choices=tuple(MODEL_FOLDERS), default=PHONE)
     args = parser.parse_args()
     texts = seeded_sample(read_texts(TEST_CSV), 4 * args.typists, seed=0)
     typed = [keystrokes(texts[i::args.typists]) for i in range(args.typists)]  # each typist its own texts

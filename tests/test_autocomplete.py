@@ -20,6 +20,7 @@ from text_autocomplete.autocomplete import (
     split_partial_word,
 )
 from text_autocomplete.cli import main
+from text_autocomplete.paths import PHONE_NGRAM_FILE, PHONE_PROGRAM_FILE
 
 from conftest import ROOT, project_config, run_command
 from tiny_light_model import TEXTS, save_test_model, tiny_autocompleter
@@ -131,7 +132,7 @@ def test_command_exit_codes(tmp_path, completer, capsys):
     assert "tokenizer file not found" in capsys.readouterr().err
 
     save_test_model(completer, tmp_path)
-    for model in ("lstm", "lstm-int8"):
+    for model in ("lstm", "phone"):  # the phone model: its files beside the LSTM's (tiny_light_model.py)
         assert main(["--model", model, "--model-dir", str(tmp_path), "-n", "2", "-w", "2", "going to the bea"]) == 0
         lines = capsys.readouterr().out.split("\n")
         assert lines[0].split()[0] in {"beach", "beauty"} and len(lines[0].split()) == 2
@@ -185,9 +186,13 @@ def test_command_answers_from_the_project_it_runs_in(tmp_path, completer):
     $AUTOCOMPLETE_PROJECT says; --project still wins. `autocomplete serve` says which project it serves, and the
     error of a project without a model names it."""
     words = {"beach": "see you at the beach", "beauty": "we went to the beauty salon"}
-    for word, text in words.items():
+    for (word, text), other in zip(words.items(), reversed(words)):
         project = tmp_path / word
         save_test_model(completer, project / "models" / "lstm", ngram_texts=[text] * 10, ngram_weight=0.9)
+        # The phone's folder (autocomplete serve's default) holds a model of the other word, and only it does.
+        save_test_model(completer, project / "models" / "mobile", ngram_texts=[words[other]] * 10, ngram_weight=0.9)
+        for name in (PHONE_PROGRAM_FILE, PHONE_NGRAM_FILE):
+            (project / "models" / "lstm" / name).unlink()
         shutil.copy(ROOT / "params.yaml", project / "params.yaml")
         shutil.copy(ROOT / "dvc.yaml", project / "dvc.yaml")
         (project / "notebooks").mkdir()
@@ -201,6 +206,7 @@ def test_command_answers_from_the_project_it_runs_in(tmp_path, completer):
         assert first_word(tmp_path / word) == word
         assert first_word(tmp_path / word / "notebooks", AUTOCOMPLETE_PROJECT=str(tmp_path / other)) == word
         assert first_word(tmp_path / word, "--project", str(tmp_path / other)) == other
+        assert first_word(tmp_path / word, "--model", "phone") == other  # models/mobile
 
     with subprocess.Popen([str(Path(sys.executable).parent / "autocomplete"), "serve", "--port", "0"],
                           cwd=tmp_path / "beach" / "notebooks", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

@@ -117,6 +117,7 @@ def test_every_config_field_is_a_parameter():
     from text_autocomplete.mixture import MixtureConfig
     from text_autocomplete.ngram import NgramConfig
     from text_autocomplete.params import param_fields
+    from text_autocomplete.phone import PhoneConfig
     from text_autocomplete.report import ReportConfig
     from text_autocomplete.selection import BudgetConfig
     from text_autocomplete.serve import ServeConfig
@@ -124,7 +125,7 @@ def test_every_config_field_is_a_parameter():
     classes = {"data": DataConfig, "split": SplitConfig, "tokenizer": TokenizerConfig, "lstm": LSTMConfig,
                "train": TrainConfig, "eval": EvalConfig, "lstm_eval": LSTMEvalConfig, "gpt2": GPT2Config,
                "report": ReportConfig, "budget": BudgetConfig, "autocomplete": AutocompleteConfig, "ngram": NgramConfig,
-               "mixture": MixtureConfig, "serve": ServeConfig}
+               "mixture": MixtureConfig, "serve": ServeConfig, "phone": PhoneConfig}
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     assert set(params) == set(classes)
     for name, cls in classes.items():

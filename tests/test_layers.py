@@ -16,7 +16,7 @@ PACKAGE_DIR = ROOT / "src" / PACKAGE
 LAYERS = {
     "foundations": ["errors", "paths", "params", "records", "progress", "distributed", "measures", "registry"],
     "data": ["data_utils", "tokenizer", "next_token_dataset"],
-    "models": ["lstm_model", "ngram", "mixture", "light_model", "mobile", "autocomplete"],
+    "models": ["lstm_model", "ngram", "phone_ngram", "mixture", "light_model", "autocomplete", "phone"],
     "protocol": ["evaluation"],  # the one evaluation protocol: training scores val ROUGE with it every epoch
     "training": ["lstm_train"],
     "evaluation": ["eval_lstm", "eval_transformer_pipeline", "selection", "keyboard", "comparison", "decision"],

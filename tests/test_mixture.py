@@ -27,7 +27,6 @@ from text_autocomplete.mixture import (
     save_weight,
 )
 from text_autocomplete.mixture import events_perplexity as perplexity
-from text_autocomplete.mobile import quantize_light_model
 from text_autocomplete.ngram import KneserNey, NgramCompleter
 from text_autocomplete.tokenizer import BOS_ID, EOS_ID, PAD_ID, encode_texts, train_tokenizer
 
@@ -173,8 +172,6 @@ def test_saved_light_model_loads_and_bad_weights_are_named(parts, tmp_path):
     save_weight(tmp_path / "mixture.json", 0.25)
     model, _ = load_light_model(tmp_path)
     assert model.ngram_weight == 0.25 and model.ngram.order == 3
-    phone = quantize_light_model(model)
-    assert phone.ngram is model.ngram and phone.ngram_weight == 0.25 and phone.lstm is not model.lstm
     for text, message in (('{"ngram_weight": 1.5}', "outside"), ("{}", "expected"), ("nonsense", "expected")):
         (tmp_path / "mixture.json").write_text(text)
         with pytest.raises(UserError, match=message):

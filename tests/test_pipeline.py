@@ -11,11 +11,19 @@ import yaml
 from text_autocomplete.comparison import METRIC_NAMES, pair_name, read_comparison
 from text_autocomplete.evaluation import METRIC_KEYS, EvalConfig
 from text_autocomplete.measures import TAPS_SAVED, TAPS_WITHOUT
-from text_autocomplete.paths import metrics_file, scores_file
+from text_autocomplete.paths import MOBILE_DIR, PHONE_FILES, metrics_file, scores_file
 from text_autocomplete.records import read_record
-from text_autocomplete.registry import BASELINE, LABELS, LIGHT_MODELS, PAIRS, PHONE, SHIPPED, SHOWN_PAIRS
+from text_autocomplete.registry import BASELINE, LABELS, LIGHT_MODELS, PAIRS, PHONE, PHONE_SOURCE, SHIPPED, SHOWN_PAIRS
 from text_autocomplete.decision import decide
-from text_autocomplete.report import ReportConfig, build_report, fmt, load_metrics, lookup_in, recommendation
+from text_autocomplete.report import (
+    PHONE_METRICS,
+    ReportConfig,
+    build_report,
+    fmt,
+    load_metrics,
+    lookup_in,
+    recommendation,
+)
 from text_autocomplete.selection import BudgetConfig
 
 from conftest import project_config, sh
@@ -42,12 +50,13 @@ def test_every_stage_writes_its_metrics(pipeline):
         assert 1 < record["val_perplexity"] and 1 < record["test_perplexity"] and 0 < record["keys_saved"] < 1
         assert (pd.read_csv(scores_file(name, pipeline))[[TAPS_SAVED, TAPS_WITHOUT]] >= 0).all().all()
         assert 0 <= record["all_positions_top1"] <= record["all_positions_top3"] <= 1
-    int8, fp32 = read_record(PHONE, pipeline), read_record(SHIPPED, pipeline)
-    lstm_files = [pipeline / "models" / "mobile" / "lstm_int8.pt", pipeline / "models" / "lstm" / "model.pt"]
-    assert lstm_files[0].stat().st_size < lstm_files[1].stat().st_size / 2  # tiny vocabularies here
-    assert int8["size_mb"] < fp32["size_mb"] and int8["n_texts"] == fp32["n_texts"]
+    phone, fp32 = read_record(PHONE, pipeline), read_record(SHIPPED, pipeline)
+    phone_files = {name: (pipeline / MOBILE_DIR / name).stat().st_size for name in PHONE_FILES}
+    assert phone["files_bytes"] == phone_files and phone["size_mb"] == round(sum(phone_files.values()) / 1e6, 3)
+    assert phone["n_texts"] == fp32["n_texts"] and phone["parity_contexts"] == phone["n_texts"]
+    assert phone["top3_same_as_source"] >= 0.9 and 0 < phone["memory_after_load_mb"]
+    assert 0 < phone["ms_per_word_p50"] <= phone["ms_per_word_p95"]
     assert 0 <= fp32["midword_top1"] <= fp32["midword_top3"] <= 1
-    assert (pipeline / "models" / "mobile" / "lstm_int8_step.ts").exists()
     assert (pipeline / "reports" / "report.md").exists()
     assert (pipeline / "plots" / "learning_curves.png").stat().st_size > 1000  # `dvc metrics show`: test_card.py
 
@@ -95,6 +104,14 @@ def test_report_numbers_equal_the_metric_files(pipeline):
     assert recommendation(decision, config, budget, eval_config.confidence) in report
     reasons = " ".join(decision.reasons).lower()
     assert all(f"the {label.lower()}" in reasons for label in LABELS.values()), decision.reasons
+    # The phone table: each quality figure's paired difference from the fp32 model it is made from, and whether it,
+    # and its whole interval, lie within report.phone_tolerance, as the intervals say.
+    lookup = lookup_in([read_comparison(a, b, pipeline) for a, b in PAIRS])
+    for metric in PHONE_METRICS:
+        d = lookup(PHONE, PHONE_SOURCE, metric)
+        close = "yes" if abs(d.mean) <= config.phone_tolerance else "**no**"
+        within = "yes" if -config.phone_tolerance <= d.low and d.high <= config.phone_tolerance else "**no**"
+        assert f"| {d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}] | {close} | {within} |" in report, metric
 
 
 def test_paired_differences_are_those_of_the_score_files(pipeline):

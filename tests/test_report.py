@@ -11,7 +11,8 @@ from text_autocomplete.errors import UserError
 from text_autocomplete.report import ReportConfig, lookup_in, recommendation
 from text_autocomplete.selection import BudgetConfig
 
-CONFIG = ReportConfig(primary_metrics=["rouge1", "keys_saved"], examples=3)
+CONFIG = ReportConfig(primary_metrics=["rouge1", "keys_saved"], examples=3, phone_tolerance=0.005,
+                      phone_max_memory_mb=20.0, phone_max_word_ms=2.0, phone_min_agreement=0.99)
 BUDGET = BudgetConfig(max_model_mb=10.0, max_memory_mb=50.0, max_latency_ms=20.0)
 
 
@@ -42,7 +43,8 @@ def test_a_pair_is_read_either_way_round():
 @pytest.mark.parametrize("metrics", [[], ["rouge1", "perplexity"]])
 def test_an_unknown_primary_metric_is_named(metrics):
     with pytest.raises(UserError, match="report.primary_metrics"):
-        ReportConfig(primary_metrics=metrics, examples=3)
+        ReportConfig(primary_metrics=metrics, examples=3, phone_tolerance=0.005,
+                      phone_max_memory_mb=20.0, phone_max_word_ms=2.0, phone_min_agreement=0.99)
 
 
 @pytest.mark.parametrize("difference, sentence", [

@@ -8,6 +8,7 @@ there and are only restricted to the vocabulary entries with that prefix. The sh
 from __future__ import annotations
 
 import bisect
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -240,3 +241,23 @@ def midword_metrics(autocompleter: Autocompleter, examples: list[MidWordExample]
     n = max(len(examples), 1)
     return {"midword_top1": round(top1 / n, 5), "midword_top3": round(top3 / n, 5),
             "midword_keystrokes_saved": round(saved / max(to_type, 1), 5), "midword_texts": len(examples)}
+
+
+# --------------------------------------------------------------------------- what a key press costs
+def typing_times(autocompleter: Autocompleter, texts: list[str], shown: int = 3) -> dict[str, np.ndarray]:
+    """Milliseconds per key press while each text is typed from its start, as a keyboard calls the model:
+    `word` = a finished word read and the next `shown` words ranked (what a space costs), `letter` = the `shown`
+    words with the typed prefix ranked (what a letter costs: no model step)."""
+    per_word, per_letter = [], []
+    for text in texts:
+        autocompleter.reset()
+        for word in text.split():
+            for typed in range(1, len(word)):
+                start = time.perf_counter()
+                autocompleter.next_words(shown, word[:typed])
+                per_letter.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            autocompleter.feed(word)
+            autocompleter.next_words(shown)
+            per_word.append(time.perf_counter() - start)
+    return {"word": 1000 * np.array(per_word), "letter": 1000 * np.array(per_letter)}

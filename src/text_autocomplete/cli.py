@@ -3,18 +3,19 @@
     autocomplete "i can't wait to see"          # next words
     autocomplete "going to the bea"              # the word being typed first (beach), then the phrase
     autocomplete -n 5 -w 2 --model transformer "good morning"
-    autocomplete --model lstm-int8 "i can't wait to see"   # the int8 phone model
+    autocomplete --model phone "i can't wait to see"      # the phone model (ExecuTorch program, 8-bit n-gram)
     autocomplete                                 # interactive: one line, one set of suggestions
     autocomplete serve                           # a web page and an HTTP API at http://127.0.0.1:8000/
 
 `autocomplete serve --help` lists the server's options; to complete the word "serve" itself, type
 `autocomplete -- serve`.
 
-`lstm` (the default) is the default light model: the LSTM mixed with the n-gram model saved beside it.
+`lstm` (the default) is the default light model: the LSTM mixed with the n-gram model saved beside it; `phone` is
+its phone version, the files of models/mobile run as an app runs them (phone.py), which `autocomplete serve` uses.
 The project (params.yaml, models/) is --project, else, as git and dvc find theirs, the working folder or
 the first folder above it holding params.yaml and dvc.yaml, else $AUTOCOMPLETE_PROJECT, else the checkout
-this command was installed from; the model is --model-dir, else $AUTOCOMPLETE_MODEL_DIR, else the
-project's models/lstm. Errors and `autocomplete serve` name the project used. Only the last
+this command was installed from; the model's folder is --model-dir, else $AUTOCOMPLETE_MODEL_DIR, else the
+project's models/lstm (for `phone`: $AUTOCOMPLETE_PHONE_DIR, else models/mobile). Errors and `autocomplete serve` name the project used. Only the last
 `autocomplete.context_words` words of a text are read.
 
 Exit codes: 0 suggestions printed; 1 the model or params.yaml cannot be loaded; 2 bad usage (an empty prompt);
@@ -31,31 +32,37 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from text_autocomplete.errors import UserError
-from text_autocomplete.paths import DVC_FILE, LSTM_DIR, PARAMS_FILE
+from text_autocomplete.paths import DVC_FILE, LSTM_DIR, MOBILE_DIR, PARAMS_FILE
 
 if TYPE_CHECKING:
     from text_autocomplete.autocomplete import Autocompleter
     from text_autocomplete.data_utils import DataConfig
 
 EXIT_MODEL, EXIT_USAGE, EXIT_INPUT = 1, 2, 3
-MODEL_DIR_ENV = "AUTOCOMPLETE_MODEL_DIR"
+MODEL_DIR_ENV, PHONE_DIR_ENV = "AUTOCOMPLETE_MODEL_DIR", "AUTOCOMPLETE_PHONE_DIR"
 # Where the project lives: like git and dvc, the folder the command runs in or the first one above it that holds
 # params.yaml and dvc.yaml; outside any project, $AUTOCOMPLETE_PROJECT, else the checkout the package was
 # installed from (pip install -e .). Here and not in paths.py, which every stage imports: the command's lookup is
 # no stage's concern.
 PROJECT_ENV = "AUTOCOMPLETE_PROJECT"
 Suggest = Callable[[str, int, int], list[str]]
+PHONE = "phone"
+MODEL_FOLDERS = {"lstm": LSTM_DIR, PHONE: MOBILE_DIR}  # each light model's folder in the project, by --model
+FOLDER_ENVS = {"lstm": MODEL_DIR_ENV, PHONE: PHONE_DIR_ENV}  # ... and the variable that may name it elsewhere
 
 
-def light_autocompleter(model_dir: Path, cleaning: DataConfig, int8: bool = False) -> Autocompleter:
-    """The shipped light model (the LSTM mixed with the n-gram model), or with `int8` its phone version
-    (mobile.py), made from it at load time."""
+def light_autocompleter(model_dir: Path, cleaning: DataConfig, phone: bool = False) -> Autocompleter:
+    """The shipped light model (the LSTM mixed with the n-gram model) from its folder, or with `phone` the phone
+    model's files (phone.py: the ExecuTorch program through ExecuTorch's runtime, the memory-mapped n-gram)."""
+    if phone:
+        from text_autocomplete.phone import PhoneAutocompleter, PhoneModel
+
+        return PhoneAutocompleter(PhoneModel(model_dir), cleaning)
     from text_autocomplete.autocomplete import Autocompleter
     from text_autocomplete.light_model import load_light_model
-    from text_autocomplete.mobile import quantize_light_model
 
     model, tokenizer = load_light_model(model_dir)
-    return Autocompleter(quantize_light_model(model) if int8 else model, tokenizer, cleaning)
+    return Autocompleter(model, tokenizer, cleaning)
 
 
 def transformer_suggester(source: str, cleaning: DataConfig, max_tokens_per_word: int) -> Suggest:
@@ -107,7 +114,8 @@ def add_location_options(parser: argparse.ArgumentParser) -> None:
                         help=f"the project folder (params.yaml, models/); default: the one around the working folder, "
                              f"else ${PROJECT_ENV}, else the checkout autocomplete was installed from")
     parser.add_argument("--model-dir", type=Path, default=None,
-                        help=f"the light model's folder; default ${MODEL_DIR_ENV}, else PROJECT/{LSTM_DIR}")
+                        help=f"the light model's folder; default ${MODEL_DIR_ENV}, else PROJECT/{LSTM_DIR} (for "
+                             f"--model {PHONE}: ${PHONE_DIR_ENV}, else PROJECT/{MOBILE_DIR})")
 
 
 def enclosing_project(folder: Path | str) -> Path | None:
@@ -150,7 +158,8 @@ def locations(args: argparse.Namespace) -> Locations:
     """params.yaml and the light model's folder: --project, else the project around the working folder, else
     the environment, else this checkout (project_root); the model's folder may be set apart."""
     project, found_by = (args.project, "--project") if args.project else project_root()
-    model_dir = args.model_dir or Path(os.environ.get(MODEL_DIR_ENV) or project / LSTM_DIR)
+    model = args.model if args.model in MODEL_FOLDERS else "lstm"  # the transformer reads no folder
+    model_dir = args.model_dir or Path(os.environ.get(FOLDER_ENVS[model]) or project / MODEL_FOLDERS[model])
     return Locations(project, found_by, project / PARAMS_FILE, model_dir)
 
 
@@ -172,8 +181,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("text", nargs="?", help="the text typed so far; omit it to type lines interactively")
     parser.add_argument("-n", "--suggestions", type=int, default=3, help="how many suggestions (default 3)")
     parser.add_argument("-w", "--words", type=int, default=3, help="words per suggestion (default 3)")
-    parser.add_argument("--model", choices=("lstm", "lstm-int8", "transformer"), default="lstm",
-                        help="lstm-int8: the int8 phone model, about 4x faster per word on a CPU")
+    parser.add_argument("--model", choices=("lstm", PHONE, "transformer"), default="lstm",
+                        help=f"{PHONE}: the phone model (an int8 ExecuTorch program and an 8-bit n-gram)")
     add_location_options(parser)
     parser.add_argument("--transformer", default=None, help="a gpt2.model source; default: params.yaml gpt2.model")
     return parser.parse_args(argv)
@@ -184,8 +193,8 @@ def serve_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="autocomplete serve",
                                      description="A web page and an HTTP API (POST /api/suggest, GET /api/health, "
                                                  "/docs) answered by the light model.")
-    parser.add_argument("--model", choices=("lstm", "lstm-int8"), default="lstm-int8",
-                        help="lstm-int8 (default): the int8 phone model; lstm: the fp32 model it is made from")
+    parser.add_argument("--model", choices=("lstm", PHONE), default=PHONE,
+                        help=f"{PHONE} (default): the phone model, what a phone runs; lstm: the fp32 model it is made from")
     parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="default 8000; 0 takes a free port")
     add_location_options(parser)
@@ -199,7 +208,7 @@ def serve_main(argv: list[str]) -> int:
         config = config_reader(where.params_file)
         serve_config = config(ServeConfig, "serve")
         context_words = config(AutocompleteConfig, "autocomplete").context_words
-        completer = light_autocompleter(where.model_dir, config(DataConfig, "data"), int8=args.model == "lstm-int8")
+        completer = light_autocompleter(where.model_dir, config(DataConfig, "data"), phone=args.model == PHONE)
     except UserError as exc:
         print(f"autocomplete: {exc} ({where.describe()})", file=sys.stderr)
         return EXIT_MODEL
@@ -239,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             gpt2 = config(GPT2Config, "gpt2")
             suggest = transformer_suggester(args.transformer or gpt2.model, cleaning, gpt2.max_tokens_per_word)
         else:
-            suggest = light_autocompleter(where.model_dir, cleaning, int8=args.model == "lstm-int8").suggest
+            suggest = light_autocompleter(where.model_dir, cleaning, phone=args.model == PHONE).suggest
     except UserError as exc:
         print(f"autocomplete: {exc} ({where.describe()})", file=sys.stderr)
         return EXIT_MODEL

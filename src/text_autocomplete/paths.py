@@ -67,9 +67,14 @@ TRAIN_LIVE_SUMMARY = f"{TRAIN_LIVE_DIR}/metrics.json"
 TRAIN_RECORD = "results/train.json"  # the rest of the run: best epoch, epochs run, parameters, seconds
 
 # eval_lstm, eval_gpt2
+# The phone model (phone.py), made by eval_lstm from the shipped light model: what a phone app ships, one folder.
 MOBILE_DIR = "models/mobile"
-INT8_MODEL = "models/mobile/lstm_int8.pt"
-TORCHSCRIPT_STEP = "models/mobile/lstm_int8_step.ts"
+PHONE_PROGRAM_FILE = "lstm_step.pte"  # inside MOBILE_DIR: the int8 LSTM step, an ExecuTorch program
+PHONE_NGRAM_FILE = "ngram.bin"  # inside MOBILE_DIR: the pruned 8-bit n-gram (README: its byte layout)
+# What a phone app ships, inside MOBILE_DIR: the program, the n-gram, and copies of the light model's tokenizer and
+# n-gram weight (the same names as in LSTM_DIR).
+PHONE_FILES = (PHONE_PROGRAM_FILE, PHONE_NGRAM_FILE, TOKENIZER_FILE, MIXTURE_FILE)
+PHONE_NGRAM_SWEEP = "phone_ngram_sweep"  # results/<name>.csv: the phone n-gram cut-offs compared on val within its size
 # Each model's run is named by its key (registry.py): metrics/<key>.yml, results/<key>.json,
 # results/<key>_examples.csv, results/<key>_scores.csv.
 LSTM_DECODING_SWEEP = "lstm_decoding_sweep"  # results/<name>.csv: the candidates scored on val

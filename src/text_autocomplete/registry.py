@@ -4,21 +4,30 @@ models it is compared with.
 
 The key names the model's files (paths.py: metrics/<key>.yml, results/<key>.json, results/<key>_examples.csv,
 results/<key>_scores.csv) and a comparison's (metrics/<a>-<b>.yml). Keys before this registry: `lstm` was the
-mixture (now `mix`), `lstm_int8` its int8 version (now `mix_int8`); `lstm_alone`, `ngram`, `baseline` and `gpt2` kept
-their names.
+mixture (now `mix`), `lstm_int8` its int8 version (then `mix_int8`, an int8 word table on PyTorch, replaced by `phone`,
+the ExecuTorch program and the pruned 8-bit n-gram); `lstm_alone`, `ngram`, `baseline` and `gpt2` kept their names.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from text_autocomplete.paths import INT8_MODEL, LSTM_DIR, MIXTURE_FILE, MODEL_FILE, NGRAM_FILE, TOKENIZER_FILE
+from text_autocomplete.paths import (
+    LSTM_DIR,
+    MIXTURE_FILE,
+    MOBILE_DIR,
+    MODEL_FILE,
+    NGRAM_FILE,
+    PHONE_FILES,
+    TOKENIZER_FILE,
+)
 
 # What a model is, for what is measured of it: a light model is a language model (perplexities, the keyboard
 # simulation, next-word rankings), scored by eval_lstm; the heavy one is the pretrained transformer, scored by
 # eval_gpt2; the baseline answers the same words to every prompt.
 LIGHT_KIND, HEAVY_KIND, BASELINE_KIND = "light", "heavy", "baseline"
-# What a light model is built from (eval_lstm builds it): the trained LSTM, its int8 version, the n-gram model.
-LSTM_PART, LSTM_INT8_PART, NGRAM_PART = "lstm", "lstm_int8", "ngram"
+# What a light model is built from (eval_lstm builds it): the trained LSTM, the n-gram model, or the phone's files
+# (phone.py: the int8 LSTM step as an ExecuTorch program and the pruned 8-bit n-gram, mixed as the shipped model is).
+LSTM_PART, NGRAM_PART, PHONE_PART = "lstm", "ngram", "phone"
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,7 @@ class Model:
     compare_with: tuple[str, ...] = ()  # the report compares it with these, text by text (this minus each)
     ships: bool = False  # the default light model: `autocomplete`, `serve`, the phone version's source (which
     # model a mobile team should ship is the report's decision, decision.py, over every model)
-    int8_of: str = ""  # the fp32 model this one is the int8 version of (the phone's model)
+    phone_of: str = ""  # the fp32 light model this one is the phone version of
 
     @property
     def is_light(self) -> bool:
@@ -42,7 +51,7 @@ def _light_files(*names: str) -> tuple[str, ...]:
     return tuple(f"{LSTM_DIR}/{name}" for name in names)
 
 
-MIX, LSTM_ALONE, NGRAM, MIX_INT8, GPT2, BASELINE = "mix", "lstm_alone", "ngram", "mix_int8", "gpt2", "baseline"
+MIX, LSTM_ALONE, NGRAM, PHONE, GPT2, BASELINE = "mix", "lstm_alone", "ngram", "phone", "gpt2", "baseline"
 MODELS: tuple[Model, ...] = (  # the order of the report's tables
     Model(MIX, "LSTM + n-gram", LIGHT_KIND, (LSTM_PART, NGRAM_PART),
           _light_files(MODEL_FILE, NGRAM_FILE, MIXTURE_FILE, TOKENIZER_FILE),
@@ -50,8 +59,8 @@ MODELS: tuple[Model, ...] = (  # the order of the report's tables
     Model(LSTM_ALONE, "LSTM alone", LIGHT_KIND, (LSTM_PART,), _light_files(MODEL_FILE, TOKENIZER_FILE),
           compare_with=(GPT2,)),
     Model(NGRAM, "n-gram", LIGHT_KIND, (NGRAM_PART,), _light_files(NGRAM_FILE, TOKENIZER_FILE), compare_with=(GPT2,)),
-    Model(MIX_INT8, "LSTM + n-gram int8", LIGHT_KIND, (LSTM_INT8_PART, NGRAM_PART),
-          (INT8_MODEL, *_light_files(NGRAM_FILE, MIXTURE_FILE, TOKENIZER_FILE)), compare_with=(MIX,), int8_of=MIX),
+    Model(PHONE, "phone", LIGHT_KIND, (PHONE_PART,),
+          tuple(f"{MOBILE_DIR}/{name}" for name in PHONE_FILES), compare_with=(MIX,), phone_of=MIX),
     Model(GPT2, "transformer", HEAVY_KIND, compare_with=(BASELINE,)),
     Model(BASELINE, "baseline", BASELINE_KIND),
 )
@@ -59,7 +68,7 @@ LABELS = {model.key: model.label for model in MODELS}
 LIGHT_MODELS = tuple(model.key for model in MODELS if model.is_light)
 SHIPPED = next(model.key for model in MODELS if model.ships)  # the default light model (decision.py picks what ships)
 TRANSFORMER = next(model.key for model in MODELS if model.kind == HEAVY_KIND)
-PHONE = next(model.key for model in MODELS if model.int8_of == SHIPPED)  # the shipped model in int8, the phone's
+PHONE_SOURCE = next(model.phone_of for model in MODELS if model.key == PHONE)  # the fp32 model the phone's is made of
 # The paired comparisons the report writes (metrics/<a>-<b>.yml), a minus b: the pairs it shows (compare_with),
 # then every other pair of models, which the decision rule may weigh (decision.py: every model that fits).
 SHOWN_PAIRS = tuple((model.key, other) for model in MODELS for other in model.compare_with)

@@ -27,6 +27,7 @@ from text_autocomplete.paths import (
     MIXTURE_WEIGHTS,
     MODEL_COMPARISON,
     NGRAM_ORDERS,
+    PHONE_NGRAM_SWEEP,
     PLOTS_DIR,
     SPLIT_SIZES,
     TRAIN_LIVE_DIR,
@@ -43,6 +44,7 @@ from text_autocomplete.registry import (
     MODELS,
     PAIRS,
     PHONE,
+    PHONE_SOURCE,
     SHIPPED,
     SHOWN_PAIRS,
     TRANSFORMER,
@@ -60,12 +62,22 @@ class ReportConfig:
 
     primary_metrics: list[str]  # the paired differences on these decide between the models that fit (decision.py)
     examples: int
+    # The phone model's targets (its size budget is phone.max_mb, which eval_lstm cuts its n-gram to fit):
+    phone_tolerance: float  # its quality within this of the fp32 model's (the paired difference, and its interval)
+    phone_max_memory_mb: float  # its process memory once loaded
+    phone_max_word_ms: float  # p95 time per finished word while typing
+    phone_min_agreement: float  # share of test contexts whose top-3 equal its PyTorch source's
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.primary_metrics if m not in PRIMARY_CHOICES]
         if not self.primary_metrics or unknown:
             raise UserError(f"params.yaml report.primary_metrics={self.primary_metrics}: a list of "
                             f"{', '.join(PRIMARY_CHOICES)}")
+        for name in ("phone_tolerance", "phone_max_memory_mb", "phone_max_word_ms"):
+            if not getattr(self, name) > 0:
+                raise UserError(f"params.yaml report.{name}={getattr(self, name)}: must be above 0")
+        if not 0 < self.phone_min_agreement <= 1:
+            raise UserError(f"params.yaml report.phone_min_agreement={self.phone_min_agreement}: a share in (0, 1]")
 
 
 def fmt(value: float, digits: int = 4) -> str:
@@ -181,22 +193,56 @@ def keyboard_sentence(light: dict[str, Any], heavy: dict[str, Any]) -> str:
             f"({heavy['time_ms']:.0f} ms measured), the {bars:,} bars would take {hours:.0f} hours on this machine.")
 
 
-def mobile_table(fp32: dict[str, Any], int8: dict[str, Any], confidence: float) -> str:
-    """fp32 against int8 LSTM (quality, size, latency; their records) and the mid-word completion metric."""
-    rows = [f"| {LABELS[LIGHT]} | ROUGE-1 [{percent(confidence)} CI] | size MB | ms/text batch 1 "
-            f"| next word = fp32's |",
-            "|---|---|---|---|---|"]
-    for name, r in (("fp32", fp32), ("int8", int8)):
-        same = fmt(r.get("next_word_top1_same_as_fp32", 1.0))
-        rows.append(f"| {name} | {fmt(r['rouge1'])} [{fmt(r['rouge1_ci'][0])}, {fmt(r['rouge1_ci'][1])}] "
-                    f"| {r['size_mb']:.1f} | {r['time_ms']:.2f} | {same} |")
-    rows.append("")
-    rows.append(f"The int8 model's LSTM step is also exported as TorchScript ({int8['torchscript_size_mb']:.1f} MB), which runs "
-                f"without this project's code; the phone mixes its scores with the n-gram model's counts (the same "
-                f"file as the fp32 model's). Finishing the word being typed, on {fp32['midword_texts']:,} test "
-                f"texts cut inside a word at a seeded random point: top-1 {fmt(fp32['midword_top1'])}, top-3 "
-                f"{fmt(fp32['midword_top3'])}, {fmt(fp32['midword_keystrokes_saved'])} of the remaining keystrokes "
-                f"saved (the transformer was not measured here: its subword vocabulary has no word list to filter).")
+PHONE_METRICS = ("top3", "keys_saved", "top1", "rouge1")  # the phone table's quality figures, the keyboard's first
+
+
+def phone_table(fp32: dict[str, Any], phone: dict[str, Any], lookup, confidence: float, config: ReportConfig,
+                cutoffs: pd.DataFrame) -> str:
+    """The phone model's files, memory and time per key press, each against its target (params.yaml: phone.max_mb,
+    report.phone_*), its quality against the fp32 light model it is made from (paired, text by text), the program's
+    parity with its PyTorch source, and the n-gram's cut-off."""
+    files, level = phone["files_bytes"], percent(confidence)
+
+    def meets(ok: bool) -> str:
+        return "yes" if ok else "**no**"
+
+    rows = ["| file (models/mobile) | bytes |", "|---|---|", *(f"| `{name}` | {size:,} |" for name, size in files.items()),
+            f"| all | {sum(files.values()):,} |", "",
+            "| figure | measured | target | met |", "|---|---|---|---|",
+            f"| files on disk | {phone['size_mb']:.2f} MB | at most {phone['max_mb']:g} MB | "
+            f"{meets(phone['size_mb'] <= phone['max_mb'])} |",
+            f"| memory after load (a fresh process's resident memory, before and after loading and one "
+            f"suggestion) | {phone['memory_after_load_mb']:.1f} MB | at most {config.phone_max_memory_mb:g} MB | "
+            f"{meets(phone['memory_after_load_mb'] <= config.phone_max_memory_mb)} |",
+            f"| per finished word while typing (one program step, the top-3 next words), p50 / p95 "
+            f"| {phone['ms_per_word_p50']:.2f} / {phone['ms_per_word_p95']:.2f} ms | p95 at most "
+            f"{config.phone_max_word_ms:g} ms | {meets(phone['ms_per_word_p95'] <= config.phone_max_word_ms)} |",
+            f"| per letter (the top-3 words with the typed prefix), p50 / p95 | {phone['ms_per_letter_p50']:.3f} / "
+            f"{phone['ms_per_letter_p95']:.3f} ms | | |",
+            f"| the program's top-3 next words at the cut the same as its PyTorch source's (same int8 weights), of "
+            f"{phone['parity_contexts']:,} test texts | {100 * phone['top3_same_as_source']:.1f}% (in the same order "
+            f"{100 * phone['top3_in_order_as_source']:.1f}%) | at least {100 * config.phone_min_agreement:g}% | "
+            f"{meets(phone['top3_same_as_source'] >= config.phone_min_agreement)} |", "",
+            f"Times: {phone['typed_texts']} test texts typed from their start at batch 1 (`autocomplete.typing_times`; "
+            f"also `python benchmarks/keystroke_latency.py`). The program's largest difference from its source in a "
+            f"log-probability: {phone['max_abs_log_prob_diff_source']:.2f} (activations are quantised per step, "
+            f"and a rounding that differs once carries through the state); against the fp32 LSTM, the same top-3 "
+            f"for {100 * phone['top3_same_as_fp32']:.1f}% (in order {100 * phone['top3_in_order_as_fp32']:.1f}%).", "",
+            f"| figure | {LABELS[PHONE_SOURCE]} (fp32) | {LABELS[PHONE]} | {LABELS[PHONE]} - fp32 [{level} paired] "
+            f"| difference within {100 * config.phone_tolerance:g} points | its whole interval within |",
+            "|---|---|---|---|---|---|"]
+    for metric in PHONE_METRICS:
+        d = lookup(PHONE, PHONE_SOURCE, metric)
+        rows.append(f"| {METRIC_NAMES[metric]} | {fmt(fp32[metric])} | {fmt(phone[metric])} "
+                    f"| {d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}] | {meets(abs(d.mean) <= config.phone_tolerance)} "
+                    f"| {meets(-config.phone_tolerance <= d.low and d.high <= config.phone_tolerance)} |")
+    rows += ["", f"The phone's n-gram: count cut-offs on val perplexity (the phone n-gram alone), the lowest among those "
+                 f"whose files fit; {phone['ngram_min_count']} is used:", "",
+             markdown_table(cutoffs), "",
+             f"Finishing the word being typed ({LABELS[PHONE_SOURCE]}, fp32), on {fp32['midword_texts']:,} test texts "
+             f"cut inside a word at a seeded random point: top-1 {fmt(fp32['midword_top1'])}, top-3 "
+             f"{fmt(fp32['midword_top3'])}, {fmt(fp32['midword_keystrokes_saved'])} of the remaining keystrokes "
+             f"saved (the transformer was not measured here: its subword vocabulary has no word list to filter)."]
     return "\n".join(rows)
 
 
@@ -469,7 +515,8 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
                  markdown_table(gpt2_sweep),
                  "![Generation sweep](../plots/gpt2_generation_sweep.png)",
                  "## For the phone",
-                 mobile_table(light, metrics[PHONE], eval_config.confidence),
+                 phone_table(metrics[PHONE_SOURCE], metrics[PHONE], lookup_in(comparisons), eval_config.confidence,
+                             config, pd.read_csv(results_file(PHONE_NGRAM_SWEEP, root, ".csv"))),
                  f"## Examples: the first {config.examples} of the project's own prompts ({EXAMPLE_PROMPTS}), "
                  f"{eval_config.prompt_words} words from each model",
                  f"Written for the project, not taken from the corpus (no real tweet enters the project's files); "
