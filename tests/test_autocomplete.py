@@ -207,6 +207,11 @@ def test_command_answers_from_the_project_it_runs_in(tmp_path, completer):
         assert first_word(tmp_path / word / "notebooks", AUTOCOMPLETE_PROJECT=str(tmp_path / other)) == word
         assert first_word(tmp_path / word, "--project", str(tmp_path / other)) == other
         assert first_word(tmp_path / word, "--model", "phone") == other  # models/mobile
+        # The LSTM's variable does not move the phone's folder; the phone's own does.
+        assert first_word(tmp_path / word, "--model", "phone",
+                          AUTOCOMPLETE_MODEL_DIR=str(tmp_path / word / "models" / "lstm")) == other
+        assert first_word(tmp_path / word, "--model", "phone",
+                          AUTOCOMPLETE_PHONE_DIR=str(tmp_path / other / "models" / "mobile")) == word
 
     with subprocess.Popen([str(Path(sys.executable).parent / "autocomplete"), "serve", "--port", "0"],
                           cwd=tmp_path / "beach" / "notebooks", stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

@@ -14,6 +14,7 @@ import torch
 from text_autocomplete.data_utils import DataConfig
 from text_autocomplete.errors import UserError
 from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel
+from text_autocomplete.ngram import KneserNey
 from text_autocomplete.paths import MIXTURE_FILE, PHONE_NGRAM_FILE, PHONE_PROGRAM_FILE
 from text_autocomplete.phone import (
     PhoneAutocompleter,
@@ -26,7 +27,7 @@ from text_autocomplete.phone import (
     read_tokens,
     state_shapes,
 )
-from text_autocomplete.phone_ngram import PhoneNgram
+from text_autocomplete.phone_ngram import PhoneNgram, write_phone_ngram
 from text_autocomplete.tokenizer import BOS_ID, EOS_ID, NEVER_SUGGESTED, PAD_ID, encode_texts, train_tokenizer
 
 from conftest import ROOT, project_config
@@ -176,6 +177,14 @@ def test_bad_phone_files_are_named(phone_folder, tmp_path):
         PhoneConfig(0, [2])
     with pytest.raises(UserError, match="phone.ngram_min_counts"):
         PhoneConfig(5.0, [0])
+    mixed = tmp_path / "mixed"  # an n-gram of another vocabulary beside the program and tokenizer
+    shutil.copytree(phone_folder, mixed)
+    tokenizer = PhoneModel(phone_folder).tokenizer
+    other = KneserNey(3, tokenizer.get_vocab_size() + 5, BOS_ID, EOS_ID, excluded=[PAD_ID, BOS_ID])
+    write_phone_ngram(other.fit([[5, 6, 7, 8]] * 3), mixed / PHONE_NGRAM_FILE, min_count=1)
+    with pytest.raises(UserError, match=f"{re.escape(str(mixed / PHONE_NGRAM_FILE))}: "
+                                        f"{tokenizer.get_vocab_size() + 5:,} words, but"):
+        PhoneModel(mixed)
     for name in (MIXTURE_FILE, PHONE_NGRAM_FILE):  # a folder without one of its files says which, and what makes it
         folder = tmp_path / name
         shutil.copytree(phone_folder, folder)

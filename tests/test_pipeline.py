@@ -11,7 +11,14 @@ import yaml
 from text_autocomplete.comparison import METRIC_NAMES, pair_name, read_comparison
 from text_autocomplete.evaluation import METRIC_KEYS, EvalConfig
 from text_autocomplete.measures import TAPS_SAVED, TAPS_WITHOUT
-from text_autocomplete.paths import MOBILE_DIR, PHONE_FILES, metrics_file, scores_file
+from text_autocomplete.paths import (
+    MOBILE_DIR,
+    PHONE_FILES,
+    PHONE_NGRAM_FILE,
+    PHONE_PROGRAM_FILE,
+    metrics_file,
+    scores_file,
+)
 from text_autocomplete.records import read_record
 from text_autocomplete.registry import BASELINE, LABELS, LIGHT_MODELS, PAIRS, PHONE, PHONE_SOURCE, SHIPPED, SHOWN_PAIRS
 from text_autocomplete.decision import decide
@@ -53,6 +60,10 @@ def test_every_stage_writes_its_metrics(pipeline):
     phone, fp32 = read_record(PHONE, pipeline), read_record(SHIPPED, pipeline)
     phone_files = {name: (pipeline / MOBILE_DIR / name).stat().st_size for name in PHONE_FILES}
     assert phone["files_bytes"] == phone_files and phone["size_mb"] == round(sum(phone_files.values()) / 1e6, 3)
+    # In the decision's memory column the phone counts like every model, its weights and n-gram arrays: the program
+    # (its int8 weights) and the mapped n-gram file; its process memory is a figure of its own.
+    assert phone["weights_in_memory_mb"] == round(
+        (phone_files[PHONE_PROGRAM_FILE] + phone_files[PHONE_NGRAM_FILE]) / 1e6, 1)
     assert phone["n_texts"] == fp32["n_texts"] and phone["parity_contexts"] == phone["n_texts"]
     assert phone["top3_same_as_source"] >= 0.9 and 0 < phone["memory_after_load_mb"]
     assert 0 < phone["ms_per_word_p50"] <= phone["ms_per_word_p95"]
@@ -112,6 +123,14 @@ def test_report_numbers_equal_the_metric_files(pipeline):
         close = "yes" if abs(d.mean) <= config.phone_tolerance else "**no**"
         within = "yes" if -config.phone_tolerance <= d.low and d.high <= config.phone_tolerance else "**no**"
         assert f"| {d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}] | {close} | {within} |" in report, metric
+    # ... and each of its targets marked met as its record and the parameters say.
+    phone, lines = read_record(PHONE, pipeline), report.splitlines()
+    for start, met in (("| files on disk |", phone["size_mb"] <= phone["max_mb"]),
+                       ("| memory after load", phone["memory_after_load_mb"] <= config.phone_max_memory_mb),
+                       ("| per finished word", phone["ms_per_word_p95"] <= config.phone_max_word_ms),
+                       ("| the program's top-3", phone["top3_same_as_source"] >= config.phone_min_agreement)):
+        row = next(line for line in lines if line.startswith(start))
+        assert row.endswith("| yes |" if met else "| **no** |"), row
 
 
 def test_paired_differences_are_those_of_the_score_files(pipeline):
