@@ -58,7 +58,8 @@ def main() -> None:
         if device.type == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - began
-        val_loss = estimate_loss(trainer.model, trainer.val_loader, device)
+        with trainer.shipped_weights():  # the averaged weights, when train.ema_decay averages them
+            val_loss = estimate_loss(trainer.model, trainer.val_loader, device)
     figures = {"device": name, "bf16": device.type == "cuda", "tweets": args.tweets, "target_tokens": tokens,
                "epoch_seconds": round(seconds, 1), "target_tokens_per_s": round(tokens / seconds),
                "train_loss": round(train_loss, 5), "val_loss_after_one_epoch": round(val_loss, 5)}

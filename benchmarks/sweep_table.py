@@ -1,29 +1,56 @@
-"""Turn `dvc exp show --json` into the sweep table: one row per experiment, its changed params, val metrics and
-how its training went (best epoch from dvclive's summary; epochs run, parameters, seconds: results/train.json).
+"""Turn `dvc exp show --json` into the sweep table: one row per experiment, its changed params, how its training
+went (best epoch from dvclive's summary; epochs run, parameters, seconds: results/train.json) and, with --task,
+its models scored on val by the task's own metrics, which compare across vocabularies (perplexity does not):
 
-    python benchmarks/sweep_table.py base hidden512 ... > reports/lstm_sweep.csv   # the experiments named
+- next-word top-3 at the 3/4 cut (eval.max_texts val texts), the LSTM alone and the shipped mixture;
+- keystroke savings of the keyboard simulation over the first lstm_eval.sweep_texts of those texts, both models;
+- val ROUGE-1 of greedy completions (training's own per-epoch figure, 500 val texts, the best epoch's);
+- each against the first experiment named (the sweep's base): the paired difference of the LSTM alone's top-3
+  and keystroke savings over the same texts, with its seeded bootstrap interval (eval.bootstrap_samples,
+  eval.confidence).
+
+Each experiment's models are read from the DVC cache by the hashes in its dvc.lock.
+
+    python benchmarks/sweep_table.py base hidden512 ... > reports/lstm_sweep.csv           # the experiments named
+    python benchmarks/sweep_table.py --task base awd ... > reports/lstm_sweep_awd.csv      # and scored on val
+    python benchmarks/sweep_table.py --task git:1719f15 confirm ...                          # a commit's run first
 """
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import yaml
 
-from text_autocomplete.paths import TRAIN_LIVE_SUMMARY, TRAIN_RECORD
+from text_autocomplete.comparison import paired_ratio_difference
+from text_autocomplete.data_utils import DataConfig
+from text_autocomplete.eval_lstm import LSTMEvalConfig
+from text_autocomplete.evaluation import EvalConfig, first_word_hits, load_examples, next_word_candidates, \
+    paired_difference
+from text_autocomplete.keyboard import simulate
+from text_autocomplete.light_model import LSTMCompleter, load_light_model
+from text_autocomplete.measures import TAPS_SAVED, TAPS_WITHOUT
+from text_autocomplete.mixture import LSTMDistributions
+from text_autocomplete.params import load_config
+from text_autocomplete.paths import LSTM_DIR, TRAIN_LIVE_SUMMARY, TRAIN_RECORD, VAL_CSV
 
 PARAMS = ("tokenizer.vocab_size", "lstm.embedding_dim", "lstm.hidden_dim", "lstm.num_layers", "lstm.dropout",
-          "train.lr", "train.epochs")
-METRICS = ("val_perplexity",)  # the best epoch's val figures, under `best` in dvclive's summary
+          "lstm.embedding_dropout", "lstm.locked_dropout", "lstm.weight_drop", "train.ema_decay", "train.lr",
+          "train.epochs", "train.max_texts")
+METRICS = ("val_perplexity", "val_rouge1")  # the best epoch's val figures, under `best` in dvclive's summary
 RUN = ("val_loss", "epoch", "epochs_run", "parameters", "train_seconds")  # the best epoch's val_loss and epoch
 # (dvclive's summary), the rest from results/train.json
+CACHE = Path(".dvc/cache/files/md5")
 
 
-def training_record(revision: str) -> dict:
-    shown = subprocess.run(["git", "show", f"{revision}:{TRAIN_RECORD}"], capture_output=True,
-                           text=True, check=True).stdout
-    return json.loads(shown)
+def git_show(revision: str, path: str) -> str:
+    return subprocess.run(["git", "show", f"{revision}:{path}"], capture_output=True, text=True, check=True).stdout
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:
@@ -36,11 +63,11 @@ def flatten(tree: dict, prefix: str = "") -> dict:
     return flat
 
 
-def main() -> None:
-    wanted = set(sys.argv[1:])
-    shown = json.loads(subprocess.run(["dvc", "exp", "show", "--all-commits", "--json"], capture_output=True, text=True,
-                                      check=True).stdout)
-    rows = []
+def experiments(wanted: list[str]) -> list[dict]:
+    """The finished experiments named, in the order named: name, revision, params and training figures."""
+    shown = json.loads(subprocess.run(["dvc", "exp", "show", "--all-commits", "--json"], capture_output=True,
+                                      text=True, check=True).stdout)
+    found = {}
     for commit in shown:
         for exp in commit.get("experiments") or []:
             for revision in exp.get("revs", []):
@@ -50,17 +77,92 @@ def main() -> None:
                 params = flatten(data.get("params", {}).get("params.yaml", {}).get("data", {}))
                 metrics = data.get("metrics", {}).get(TRAIN_LIVE_SUMMARY, {}).get("data", {}).get("best", {})
                 name = revision.get("name") or exp.get("name")
-                if not metrics or (wanted and name not in wanted):
-                    continue
-                run = {**training_record(revision["rev"]), **metrics}  # the best epoch's val_loss and perplexity
-                rows.append({"experiment": name, **{p: params.get(p) for p in PARAMS},
-                             **{key: run.get(key) for key in (*METRICS, *RUN)}})
-    missing = wanted - {row["experiment"] for row in rows}
+                if metrics and (not wanted or name in wanted):
+                    run = {**json.loads(git_show(revision["rev"], TRAIN_RECORD)), **metrics}
+                    found[name] = {"experiment": name, "rev": revision["rev"],
+                                   **{p: params.get(p) for p in PARAMS},
+                                   **{key: run.get(key) for key in (*METRICS, *RUN)}}
+    for name in wanted:  # git:<revision>, a committed run (its params, metrics and models), e.g. the base
+        if name.startswith("git:"):
+            revision = subprocess.run(["git", "rev-parse", name[4:]], capture_output=True, text=True,
+                                      check=True).stdout.strip()
+            params = flatten(yaml.safe_load(git_show(revision, "params.yaml")))
+            metrics = json.loads(git_show(revision, TRAIN_LIVE_SUMMARY))["best"]
+            run = {**json.loads(git_show(revision, TRAIN_RECORD)), **metrics}
+            found[name] = {"experiment": f"{revision[:7]} (committed)", "rev": revision,
+                           **{p: params.get(p) for p in PARAMS}, **{key: run.get(key) for key in (*METRICS, *RUN)}}
+    missing = [name for name in wanted if name not in found]
     if missing:  # e.g. an experiment from before dvclive's summary kept the best epoch under `best`
-        sys.exit(f"no training metrics ({TRAIN_LIVE_SUMMARY}: best) for experiments {sorted(missing)}")
-    if not rows:
+        sys.exit(f"no training metrics ({TRAIN_LIVE_SUMMARY}: best) for experiments {missing}")
+    if not found:
         sys.exit("no finished experiments in `dvc exp show`")
-    table = pd.DataFrame(rows).sort_values("val_perplexity")
+    return [found[name] for name in wanted] if wanted else list(found.values())
+
+
+def model_folder(revision: str, folder: Path) -> Path:
+    """The experiment's models/lstm, copied out of the DVC cache by the directory hash in its dvc.lock."""
+    lock = yaml.safe_load(git_show(revision, "dvc.lock"))
+    (out,) = [o for o in lock["stages"]["train_lstm"]["outs"] if o["path"] == LSTM_DIR]
+    listing = json.loads((CACHE / out["md5"][:2] / out["md5"][2:]).read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in listing:
+        shutil.copyfile(CACHE / entry["md5"][:2] / entry["md5"][2:], folder / entry["relpath"])
+    return folder
+
+
+def task_scores(folder: Path, examples, keyboard_texts: list[str]) -> dict[str, np.ndarray]:
+    """Per val text: top-3 hits at the cut and keyboard taps, for the LSTM alone and the shipped mixture."""
+    shipped, tokenizer = load_light_model(folder)
+    targets = [ex.target for ex in examples]
+    scores = {}
+    for name, model, distributions in (("lstm", shipped.lstm, LSTMDistributions(shipped.lstm)),
+                                       ("mix", shipped, shipped)):
+        ranked = next_word_candidates(LSTMCompleter(model, tokenizer), examples)
+        scores[f"{name}_top3"] = first_word_hits(targets, ranked, 3)
+        _, taps = simulate(distributions, keyboard_texts, tokenizer)
+        scores[f"{name}_{TAPS_SAVED}"], scores[TAPS_WITHOUT] = taps[TAPS_SAVED], taps[TAPS_WITHOUT]
+    return scores
+
+
+def scored(rows: list[dict]) -> list[dict]:
+    config, cleaning = load_config(EvalConfig, "eval"), load_config(DataConfig, "data")
+    examples = load_examples(None, cleaning, config, VAL_CSV)
+    keyboard_texts = [f"{ex.prompt} {ex.target}" for ex in examples[:load_config(LSTMEvalConfig, "lstm_eval")
+                                                                   .sweep_texts]]
+    base = None
+    for row in rows:
+        print(f"scoring {row['experiment']} on val", file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            scores = task_scores(model_folder(row["rev"], Path(tmp)), examples, keyboard_texts)
+        base = base or scores
+        if not np.array_equal(scores[TAPS_WITHOUT], base[TAPS_WITHOUT]):  # the same letters to type, text by text
+            sys.exit(f"{row['experiment']}: its keyboard texts differ from the base's; they cannot pair")
+        without = scores[TAPS_WITHOUT].sum()
+        for name in ("lstm", "mix"):
+            row[f"{name}_val_top3"] = round(float(scores[f"{name}_top3"].mean()), 5)
+            row[f"{name}_val_keys_saved"] = round(float(scores[f"{name}_{TAPS_SAVED}"].sum() / without), 5)
+        # The same texts for every experiment, whatever its vocabulary: hits and taps pair text by text.
+        top3, (low, high) = paired_difference(scores["lstm_top3"], base["lstm_top3"], config.bootstrap_samples,
+                                              config.confidence, config.seed)
+        row["lstm_top3_vs_base"] = f"{top3:+.4f} [{low:+.4f}, {high:+.4f}]"
+        keys, (low, high) = paired_ratio_difference(scores[f"lstm_{TAPS_SAVED}"], base[f"lstm_{TAPS_SAVED}"],
+                                                    scores[TAPS_WITHOUT], config)
+        row["lstm_keys_saved_vs_base"] = f"{keys:+.4f} [{low:+.4f}, {high:+.4f}]"
+    return rows
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    task = "--task" in args
+    wanted = [a for a in args if a != "--task"]
+    rows = experiments(wanted)
+    if task:
+        rows = scored(rows)
+    table = pd.DataFrame(rows).drop(columns="rev")
+    if task:  # the base first (the row the others are paired against), the rest best first
+        table = pd.concat([table.iloc[:1], table.iloc[1:].sort_values("lstm_val_top3", ascending=False)])
+    else:
+        table = table.sort_values("val_perplexity")
     table.to_csv(sys.stdout, index=False, float_format="%.5g")
 
 

@@ -16,7 +16,7 @@ from text_autocomplete.data_utils import DataConfig, read_texts
 from text_autocomplete.distributed import device_for, join, leave, world_from_env
 from text_autocomplete.evaluation import EvalConfig
 from text_autocomplete.lstm_model import LSTMConfig, load_model
-from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer
+from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer, train_share
 from text_autocomplete.mixture import MixtureConfig, choose_ngram_weight, save_weight
 from text_autocomplete.ngram import NgramConfig, fit_best_order
 from text_autocomplete.params import load_config
@@ -44,10 +44,12 @@ from _common import run_stage
 def main() -> None:
     world = world_from_env()
     join(world, device_for(world))
-    train_texts, val_texts = read_texts(TRAIN_CSV), read_texts(VAL_CSV)
+    train = load_config(TrainConfig, "train")
+    # All of train, or for a sweep at reduced cost its seeded share (the n-gram model counts the same texts).
+    train_texts, val_texts = train_share(read_texts(TRAIN_CSV), train.max_texts, train.seed), read_texts(VAL_CSV)
     trainer = Trainer(train_texts, val_texts,
                       lstm=load_config(LSTMConfig, "lstm"), tok=load_config(TokenizerConfig, "tokenizer"),
-                      train=load_config(TrainConfig, "train"), eval_config=load_config(EvalConfig, "eval"),
+                      train=train, eval_config=load_config(EvalConfig, "eval"),
                       cleaning=load_config(DataConfig, "data"), out_dir=LSTM_DIR, checkpoint_path=CHECKPOINT,
                       world=world)
     live = Live(TRAIN_LIVE_DIR, save_dvc_exp=False, dvcyaml=False) if world.is_main else contextlib.nullcontext()

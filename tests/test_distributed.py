@@ -43,6 +43,9 @@ def test_ranks_get_disjoint_equal_shares_that_change_each_epoch():
 
 
 # --------------------------------------------------------------------------- torchrun, 2 processes
+AWD_LEVERS = {"weight_drop": 0.4, "embedding_dropout": 0.1, "locked_dropout": True}
+
+
 def make_project(folder: Path, texts: list[str], **train) -> Path:
     """A project folder with data/train.csv, data/val.csv (cleaned real tweets) and tiny params."""
     cleaning = project_config(DataConfig, "data")
@@ -51,7 +54,7 @@ def make_project(folder: Path, texts: list[str], **train) -> Path:
     folder.mkdir(parents=True)
     write_texts(folder / TRAIN_CSV, pairs[:800])
     write_texts(folder / VAL_CSV, pairs[800:900])
-    write_params(folder, lstm={**TINY_PARAMS["lstm"], "dropout": train.pop("dropout")},
+    write_params(folder, lstm={**TINY_PARAMS["lstm"], "dropout": train.pop("dropout"), **train.pop("levers", {})},
                  train={**TINY_PARAMS["train"], "batch_size": 16, "val_rouge_texts": 8, "nproc": 2, **train})
     return folder
 
@@ -121,13 +124,16 @@ def test_two_processes_equal_one_process_on_the_same_global_batches(tmp_path, sa
 
 def test_a_failing_process_stops_all_and_the_run_resumes_to_the_uninterrupted_weights(tmp_path, sample):
     """Rank 1 fails in the second epoch: torchrun ends both processes with its message (no hang); one checkpoint
-    and one dvclive log exist; the rerun resumes from the checkpoint to the uninterrupted run's weights."""
-    straight = make_project(tmp_path / "straight", sample, epochs=2, dropout=0.1)
+    and one dvclive log exist; the rerun resumes from the checkpoint to the uninterrupted run's weights. With
+    AWD-LSTM's regularisers on, so that weight drop runs under DistributedDataParallel and the averaged weights
+    (saved, and kept in the checkpoint) resume too."""
+    awd = {"levers": AWD_LEVERS, "ema_decay": 0.9}
+    straight = make_project(tmp_path / "straight", sample, epochs=2, dropout=0.1, **awd)
     result = torchrun(straight)
     assert result.returncode == 0, result.stderr[-3000:]
     steps_per_epoch = int(re.search(r"(\d+) batches/epoch", result.stdout).group(1))
 
-    resumed = make_project(tmp_path / "resumed", sample, epochs=2, dropout=0.1)
+    resumed = make_project(tmp_path / "resumed", sample, epochs=2, dropout=0.1, **awd)
     failed = torchrun(resumed, fail_at=(1, steps_per_epoch + 2))
     assert failed.returncode != 0
     assert f"rank 1: failure injected before step {steps_per_epoch + 2}" in failed.stdout + failed.stderr

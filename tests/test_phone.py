@@ -13,7 +13,7 @@ import torch
 
 from text_autocomplete.data_utils import DataConfig
 from text_autocomplete.errors import UserError
-from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel
+from text_autocomplete.lstm_model import LEVERS_OFF, LSTMConfig, LSTMLanguageModel
 from text_autocomplete.ngram import KneserNey
 from text_autocomplete.paths import MIXTURE_FILE, PHONE_NGRAM_FILE, PHONE_PROGRAM_FILE
 from text_autocomplete.phone import (
@@ -42,7 +42,7 @@ def trained_model(proj: bool, clusters: tuple[int, ...], layers: int, steps: int
     tokenizer = train_tokenizer(PHRASES, vocab_size=100, min_frequency=1)
     torch.manual_seed(0)
     config = LSTMConfig(vocab_size=tokenizer.get_vocab_size(), embedding_dim=16, hidden_dim=40 if proj else 16,
-                        num_layers=layers, dropout=0.0, tie_weights=True, softmax_cutoffs=clusters)
+                        num_layers=layers, dropout=0.0, tie_weights=True, **LEVERS_OFF, softmax_cutoffs=clusters)
     model = LSTMLanguageModel(config)
     rows = [torch.tensor([BOS_ID, *ids, EOS_ID]) for ids in encode_texts(tokenizer, PHRASES, False, False)]
     tokens = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=PAD_ID)
@@ -105,7 +105,7 @@ def test_the_programs_weights_are_int8(tmp_path):
     quarter of that (plus the scales and the program itself)."""
     torch.manual_seed(0)
     model = LSTMLanguageModel(LSTMConfig(vocab_size=500, embedding_dim=64, hidden_dim=256, num_layers=1, dropout=0.0,
-                                         tie_weights=True, softmax_cutoffs=(100,))).eval()
+                                         tie_weights=True, softmax_cutoffs=(100,), **LEVERS_OFF)).eval()
     export_program(model, tmp_path / PHONE_PROGRAM_FILE)
     fp32_bytes = 4 * sum(p.numel() for p in PhoneStep(model).parameters())
     assert fp32_bytes > 700_000 and (tmp_path / PHONE_PROGRAM_FILE).stat().st_size < 0.35 * fp32_bytes

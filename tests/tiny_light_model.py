@@ -10,7 +10,7 @@ import torch
 
 from text_autocomplete.autocomplete import Autocompleter
 from text_autocomplete.data_utils import DataConfig
-from text_autocomplete.lstm_model import LSTMConfig, LSTMLanguageModel, save_model
+from text_autocomplete.lstm_model import LEVERS_OFF, LSTMConfig, LSTMLanguageModel, save_model
 from text_autocomplete.mixture import save_weight
 from text_autocomplete.ngram import KneserNey
 from text_autocomplete.paths import (
@@ -35,7 +35,7 @@ def tiny_autocompleter() -> Autocompleter:
     tokenizer = train_tokenizer(TEXTS, vocab_size=100, min_frequency=1)
     torch.manual_seed(0)
     model = LSTMLanguageModel(LSTMConfig(vocab_size=tokenizer.get_vocab_size(), embedding_dim=16, hidden_dim=16,
-                                         num_layers=1, dropout=0.0, tie_weights=True, softmax_cutoffs=()))
+                                         num_layers=1, dropout=0.0, tie_weights=True, **LEVERS_OFF, softmax_cutoffs=()))
     return Autocompleter(model, tokenizer, project_config(DataConfig, "data"))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from tokenizers import Tokenizer
 
+from text_autocomplete.errors import UserError
 from text_autocomplete.light_model import LSTMCompleter
 from text_autocomplete.lstm_model import GenerationConfig, LSTMLanguageModel
 from text_autocomplete.mixture import LSTMWithNgram
@@ -20,10 +21,17 @@ class LSTMDecoding(GenerationConfig):
 
     mbr_samples > 0: draw that many sampled completions and return, of them and the greedy one, the
     completion with the highest mean unigram F1 against the samples - the one they agree with most.
+    num_beams > 1 with mbr_beams: the same choice over the beam's final n-best list, against itself (no sampling).
     """
 
     mbr_samples: int = 0
     num_beams: int = 1  # > 1: beam search (`LSTMLanguageModel.beam_search`) instead of greedy or sampling
+    mbr_beams: bool = False  # with num_beams > 1: minimum Bayes risk over the n-best instead of the best beam
+
+    def __post_init__(self) -> None:
+        if self.mbr_beams and (self.num_beams <= 1 or self.mbr_samples):
+            raise UserError(f"params.yaml lstm_eval: a candidate with mbr_beams: true needs num_beams > 1 and no "
+                            f"mbr_samples (it has num_beams {self.num_beams}, mbr_samples {self.mbr_samples})")
 
 
 @dataclass
@@ -55,6 +63,9 @@ class DecodingCompleter(LSTMCompleter):
         prompt_ids = self.prompt_ids(prompts)
         if self.decoding.mbr_samples > 0:
             new_ids = self._minimum_bayes_risk(prompt_ids, budgets)
+        elif self.decoding.mbr_beams:
+            new_ids = [consensus(n_best, n_best) for n_best in
+                       self.model.beam_hypotheses(prompt_ids, budgets, self.decoding.num_beams, self.decoding.banned_ids)]
         else:
             new_ids = self.model.beam_search(prompt_ids, budgets, self.decoding.num_beams, self.decoding.banned_ids)
         return [self.tokenizer.decode(ids) for ids in new_ids]

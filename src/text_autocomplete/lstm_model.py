@@ -39,7 +39,11 @@ class LSTMConfig:
     embedding_dim: int
     hidden_dim: int
     num_layers: int
-    dropout: float
+    dropout: float  # on the embedding output and the LSTM output (and between layers)
+    # AWD-LSTM's regularisers (Merity et al. 2018), training only; 0 / false = off.
+    embedding_dropout: float  # drops whole words: all uses of a word in a batch lose its vector together
+    locked_dropout: bool  # `dropout` with one mask per sequence, the same at every step (variational dropout)
+    weight_drop: float  # DropConnect on the recurrent weights (weight_hh), one mask per batch
     tie_weights: bool
     # Adaptive-softmax cluster starts, in frequency-ordered ids; [] = one full softmax.
     softmax_cutoffs: tuple[int, ...]
@@ -56,6 +60,10 @@ class GenerationConfig:
     top_p: float = 1.0
     seed: int = 0
     banned_ids: tuple[int, ...] = field(default=NEVER_GENERATED)
+
+
+# The regularisers' values that train as the model did before they existed (and as loading an older file assumes).
+LEVERS_OFF = {"embedding_dropout": 0.0, "locked_dropout": False, "weight_drop": 0.0}
 
 
 class LSTMLanguageModel(nn.Module):
@@ -96,14 +104,46 @@ class LSTMLanguageModel(nn.Module):
     def hidden(self, tokens: torch.Tensor, state: State | None = None,
                lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
         """LSTM outputs (B, T, D) and the state after each row's last real token (`lengths`, if padded)."""
-        x = self.dropout(self.embedding(tokens))
+        x = self._drop(self._embed(tokens))
         if lengths is None:
-            out, state = self.lstm(x, state)
+            out, state = self._recur(x, state)
         else:
             packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            out, state = self.lstm(packed, state)
+            out, state = self._recur(packed, state)
             out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=tokens.shape[1])
-        return self.dropout(out), state
+        return self._drop(out), state
+
+    # ----------------------------------------------------------------- regularisers (training only)
+    def _embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Word vectors; in training, embedding dropout zeroes whole words of the vocabulary for this batch (the
+        others scaled up), so the model cannot lean on any one word being seen. Only the input side: the tied
+        output layer keeps every word's vector."""
+        x = self.embedding(tokens)
+        p = self.config.embedding_dropout
+        if self.training and p > 0:
+            kept = x.new_empty(self.config.vocab_size).bernoulli_(1 - p) / (1 - p)
+            x = x * kept[tokens].unsqueeze(-1)
+        return x
+
+    def _drop(self, x: torch.Tensor) -> torch.Tensor:
+        """`dropout` on (B, T, D) vectors: a new mask per element, or with locked_dropout one mask per sequence,
+        reused at every step, as the recurrence sees the same units missing throughout a text."""
+        if not self.config.locked_dropout:
+            return self.dropout(x)
+        p = self.config.dropout
+        if not self.training or p == 0:
+            return x
+        return x * x.new_empty(x.shape[0], 1, x.shape[2]).bernoulli_(1 - p) / (1 - p)
+
+    def _recur(self, x: torch.Tensor | nn.utils.rnn.PackedSequence, state: State | None) -> tuple[Any, State]:
+        """The LSTM; in training, weight drop runs it with a dropped-out copy of each layer's hidden-to-hidden
+        weights (one mask per batch, gradients reach the kept weights). In eval the weights are used whole."""
+        p = self.config.weight_drop
+        if not self.training or p == 0:
+            return self.lstm(x, state)
+        dropped = {name: F.dropout(weight, p) for name, weight in self.lstm.named_parameters()
+                   if name.startswith("weight_hh")}
+        return torch.func.functional_call(self.lstm, dropped, (x, state))
 
     def forward(self, tokens: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """Next-token log-probabilities (B, T, V) at every position, and the LSTM state."""
@@ -204,10 +244,18 @@ class LSTMLanguageModel(nn.Module):
         # After <eos> a row holds only <pad>: dropping both leaves exactly the words generated.
         return [[t for t in row if t not in (PAD_ID, EOS_ID)] for row in new_tokens.tolist()]
 
-    @torch.no_grad()
     def beam_search(self, prompts: list[list[int]], budgets: list[int], num_beams: int,
                     banned_ids: tuple[int, ...] = NEVER_GENERATED, mix_in: MixIn | None = None) -> list[list[int]]:
-        """Exactly `budgets[i]` new words for prompt i, the most probable sequence a beam of `num_beams` finds.
+        """Exactly `budgets[i]` new words for prompt i, the most probable sequence a beam of `num_beams` finds
+        (the first of `beam_hypotheses`)."""
+        return [found[0] for found in self.beam_hypotheses(prompts, budgets, num_beams, banned_ids, mix_in)]
+
+    @torch.no_grad()
+    def beam_hypotheses(self, prompts: list[list[int]], budgets: list[int], num_beams: int,
+                        banned_ids: tuple[int, ...] = NEVER_GENERATED,
+                        mix_in: MixIn | None = None) -> list[list[list[int]]]:
+        """Each prompt's final beam: up to `num_beams` sequences of exactly `budgets[i]` new words, most probable
+        first (the n-best list; fewer when the prompt has fewer distinct continuations).
 
         The beams of every prompt run in one batch (prompt i's beams are rows i*k .. i*k + k - 1). <eos> is held
         back, as in `generate` with min = max budget, so all hypotheses of a prompt have the same length and
@@ -247,8 +295,9 @@ class LSTMLanguageModel(nn.Module):
             out, state = self.hidden(words[:, None], state)
             log_probs = self.log_probs(out[:, -1])
         self.train(was_training)
-        chosen = first_row[:, 0] + scores.argmax(dim=1)
-        return [tokens[row, :length].tolist() for row, length in zip(chosen.tolist(), budgets)]
+        ranked = scores.argsort(dim=1, descending=True, stable=True)  # ties: the lower beam, as argmax takes
+        return [[tokens[first + beam, :length].tolist() for beam in order if scores[i, beam] > float("-inf")]
+                for i, (first, order, length) in enumerate(zip(first_row[:, 0].tolist(), ranked.tolist(), budgets))]
 
     def parameter_count(self) -> int:
         return parameter_count(self)
@@ -297,7 +346,7 @@ def load_model(path: Path, vocab: dict[str, int] | None = None,
         raise CheckpointError(f"{path}: model file not found; run `dvc repro train_lstm` to train it")
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
-        saved = checkpoint["config"]
+        saved = {**LEVERS_OFF, **checkpoint["config"]}  # a model saved before the regularisers trained without
         config = LSTMConfig(**{**saved, "softmax_cutoffs": tuple(saved["softmax_cutoffs"])})
         model = LSTMLanguageModel(config)
         model.load_state_dict(checkpoint["state_dict"])

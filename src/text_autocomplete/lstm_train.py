@@ -11,6 +11,7 @@ the others receive its figures, so that all stop at the same epoch.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -66,6 +67,16 @@ class TrainConfig:
     num_threads: int  # 0 = torch's default
     bucket: bool  # length-bucketed batches (False: plain random batches)
     nproc: int  # processes training together (torchrun, dvc.yaml); batch_size is per process
+    ema_decay: float  # 0 = off; else the weights validated, saved and shipped are this moving average of them
+    max_texts: int  # 0 = all of train; else the first n of a seeded shuffle (sweeps at reduced cost)
+
+
+def train_share(texts: list[str], n: int, seed: int) -> list[str]:
+    """The first `n` texts of one seeded shuffle of `texts` (all of them, in order, for n = 0): shares of
+    several sizes are nested, each holding the smaller ones."""
+    if not n or n >= len(texts):
+        return texts
+    return [texts[i] for i in np.random.default_rng(seed).permutation(len(texts))[:n]]
 
 
 def seed_everything(seed: int) -> None:
@@ -80,6 +91,43 @@ def warmup_cosine(step: int, warmup: int, total: int) -> float:
         return (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+class WeightAverage:
+    """An exponential moving average of a model's weights, updated after every optimiser step: a cheap stand-in
+    for AWD-LSTM's averaged SGD, whose averaged weights generalise better than the last step's. The decay warms
+    up, min(decay, (1 + t) / (10 + t)) at update t, so the first steps' random weights fade out quickly."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.decay, self.updates = decay, 0
+        self.averaged = [p.detach().clone() for p in model.parameters()]
+
+    def update(self, model: torch.nn.Module) -> None:
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        torch._foreach_lerp_(self.averaged, [p.detach() for p in model.parameters()], 1 - decay)
+
+    @contextlib.contextmanager
+    def swapped_in(self, model: torch.nn.Module):
+        """The model holds the averaged weights inside the block and its own again after it."""
+        own = [p.detach().clone() for p in model.parameters()]
+        with torch.no_grad():
+            for p, averaged in zip(model.parameters(), self.averaged):
+                p.copy_(averaged)
+        try:
+            yield model
+        finally:
+            with torch.no_grad():
+                for p, kept in zip(model.parameters(), own):
+                    p.copy_(kept)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"updates": self.updates, "averaged": self.averaged}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.updates = state["updates"]
+        for mine, saved in zip(self.averaged, state["averaged"]):
+            mine.copy_(saved)
 
 
 class LossOf(torch.nn.Module):
@@ -156,6 +204,7 @@ class Trainer:
             self.optimizer, lambda step: warmup_cosine(step, train.warmup_steps, total_steps))
         self.fingerprint = run_fingerprint(asdict(self.lstm_config), asdict(train), vocabulary_fingerprint(self.vocab),
                                            len(train_texts), train_texts[:50])
+        self.average = WeightAverage(self.model, train.ema_decay) if train.ema_decay else None
         self.history: list[dict[str, float]] = []
         self.best_val_loss = float("inf")
         self.epochs_without_improvement = 0
@@ -185,6 +234,8 @@ class Trainer:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
             self.optimizer.step()
             self.scheduler.step()
+            if self.average:
+                self.average.update(self.model)
             n = int(batch.mask.sum())
             total += loss.item() * n
             count += n
@@ -201,6 +252,11 @@ class Trainer:
                    **{f"val_{k}": result.metrics[k] for k in ("rouge1", "rouge2", "rougeL")}}
         return metrics, result.example_rows(self.config.show_examples, self.config.seed)
 
+    def shipped_weights(self):
+        """Inside the block the model holds the weights that are validated and saved: the averaged ones when
+        train.ema_decay is set, else its own."""
+        return self.average.swapped_in(self.model) if self.average else contextlib.nullcontext()
+
     # ----------------------------------------------------------------- checkpoints
     def save_checkpoint(self, epoch: int) -> None:
         """Rank 0 writes the one checkpoint: the weights and optimiser are the same in every process, the random
@@ -212,6 +268,7 @@ class Trainer:
                  "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                  "history": self.history, "best_val_loss": self.best_val_loss,
                  "epochs_without_improvement": self.epochs_without_improvement,
+                 "average": self.average.state_dict() if self.average else None,
                  "torch_rng_by_rank": rng_by_rank}
         self.checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.checkpoint_path.with_suffix(".tmp")
@@ -232,6 +289,8 @@ class Trainer:
         self.history = state["history"]
         self.best_val_loss = state["best_val_loss"]
         self.epochs_without_improvement = state["epochs_without_improvement"]
+        if self.average:
+            self.average.load_state_dict(state["average"])
         torch.set_rng_state(state["torch_rng_by_rank"][self.world.rank])
         if self.world.is_main:
             print(f"resuming from {self.checkpoint_path} after epoch {state['epoch'] + 1}")
@@ -273,7 +332,8 @@ class Trainer:
             train_loss = self.train_epoch(epoch)
             metrics = examples = None
             if main:  # validated once, by rank 0; the others wait for its figures
-                metrics, examples = self.validate()
+                with self.shipped_weights():
+                    metrics, examples = self.validate()
                 metrics = {"epoch": epoch + 1, "train_loss": train_loss, **metrics,
                            "lr": self.scheduler.get_last_lr()[0], "epoch_seconds": time.perf_counter() - started}
                 _log_epoch(live, metrics)
@@ -284,8 +344,9 @@ class Trainer:
                 self.best_val_loss = metrics["val_loss"]
                 self.epochs_without_improvement = 0
                 if main:
-                    save_model(self.model, self.out_dir / MODEL_FILE, self.vocab,
-                               {"epoch": epoch + 1, "val_loss": metrics["val_loss"]})
+                    with self.shipped_weights():
+                        save_model(self.model, self.out_dir / MODEL_FILE, self.vocab,
+                                   {"epoch": epoch + 1, "val_loss": metrics["val_loss"]})
             else:
                 self.epochs_without_improvement += 1
             self.save_checkpoint(epoch)

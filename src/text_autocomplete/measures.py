@@ -31,13 +31,8 @@ def parameter_count(model) -> int:
 
 def weights_in_memory_mb(model) -> float:
     """Bytes of a torch model's parameters and buffers as loaded (a GGUF file's 4-bit weights are dequantized to
-    fp32), with the packed weights of dynamically quantised linear layers, which neither of them holds (a
-    dynamically quantised nn.LSTM would need its own count; the shipped shape's LSTM, with a projection, stays fp32
-    and is in its parameters)."""
-    tensors = [*model.parameters(), *model.buffers()]
-    tensors += [m.weight() for m in model.modules()
-                if hasattr(m, "_packed_params") and callable(getattr(m, "weight", None))]
-    return round(sum(t.numel() * t.element_size() for t in tensors) / 1e6, 1)
+    fp32)."""
+    return round(sum(t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()]) / 1e6, 1)
 
 
 def file_size_mb(*paths: Path | str) -> float:

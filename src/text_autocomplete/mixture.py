@@ -117,6 +117,10 @@ class LSTMWithNgram:
                     banned_ids: tuple[int, ...] = NEVER_GENERATED) -> list[list[int]]:
         return self.lstm.beam_search(prompts, budgets, num_beams, banned_ids, mix_in=self.mix_in)
 
+    def beam_hypotheses(self, prompts: list[list[int]], budgets: list[int], num_beams: int,
+                        banned_ids: tuple[int, ...] = NEVER_GENERATED) -> list[list[list[int]]]:
+        return self.lstm.beam_hypotheses(prompts, budgets, num_beams, banned_ids, mix_in=self.mix_in)
+
     def parameter_count(self) -> int:
         """The LSTM's weights and the n-gram model's stored counts (one per n-gram)."""
         return self.lstm.parameter_count() + self.ngram.n_grams()

@@ -498,8 +498,12 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
     for sweep in lstm_sweeps:
         if Path(sweep).exists():
             table = pd.read_csv(sweep)
+            scored = ("; the models also scored on val by the task: next-word top-3 at the cut and keystroke "
+                      "savings, the LSTM alone (`lstm_`) and the mixture (`mix_`), and the LSTM alone's paired "
+                      "difference from the first row named in the sweep (`_vs_base`, with its "
+                      f"{percent(eval_config.confidence)} interval)" if "lstm_val_top3" in table.columns else "")
             sections += [f"LSTM hyper-parameters, one `dvc exp run` each, scored on val (`benchmarks/lstm_sweep.sh`, "
-                         f"`{Path(sweep).name}`):", markdown_table(table), vocabulary_sentence(table)]
+                         f"`{Path(sweep).name}`{scored}):", markdown_table(table), vocabulary_sentence(table)]
     sections += ["Kneser-Ney n-gram orders on val perplexity (every word and end of text; the lowest is used):",
                  markdown_table(pd.read_csv(root / NGRAM_ORDERS)),
                  "The n-gram weight of the light model on val perplexity (the lowest is used):",
@@ -531,7 +535,7 @@ def vocabulary_sentence(table: pd.DataFrame) -> str:
     `<unk>` events, so its perplexity is higher by construction), a task metric across them, between two runs that
     differ in the vocabulary alone."""
     vocabulary = "tokenizer.vocab_size"
-    task = next((c for c in ("best_val_rouge1", "val_rouge1") if c in table.columns), None)
+    task = next((c for c in ("lstm_val_top3", "best_val_rouge1", "val_rouge1") if c in table.columns), None)
     if vocabulary not in table.columns or table[vocabulary].nunique() < 2:
         return "Every row has the same vocabulary, so their perplexities compare."
     lead = ("Perplexity compares rows of the same vocabulary only (a larger vocabulary has fewer `<unk>` events, so "
