@@ -38,7 +38,7 @@ from text_autocomplete.evaluation import (
 )
 from text_autocomplete.light_model import load_light_model
 from text_autocomplete.lstm_model import LSTMConfig, load_model
-from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer
+from text_autocomplete.lstm_train import TokenizerConfig, TrainConfig, Trainer, train_share
 from text_autocomplete.mixture import LSTMWithNgram, MixtureConfig, choose_ngram_weight
 from text_autocomplete.ngram import NgramCompleter, NgramConfig, fit_best_order
 from text_autocomplete.params import load_config
@@ -114,12 +114,11 @@ def main() -> None:
     args = parser.parse_args()
     train_texts, val_texts = read_texts(TRAIN_CSV), read_texts(VAL_CSV)
     seed = load_config(TrainConfig, "train").seed
-    shuffled = [train_texts[i] for i in np.random.default_rng(seed).permutation(len(train_texts))]
     examples = load_examples(None, load_config(DataConfig, "data"), load_config(EvalConfig, "eval"), VAL_CSV)
     decoding = committed_decoding()
     rows = []
     for share in sorted(args.shares, reverse=True):
-        texts = shuffled[:len(shuffled) // share]
+        texts = train_share(train_texts, len(train_texts) // share, seed)
         print(f"--- 1/{share} of train: {len(texts):,} texts", flush=True)
         began = time.perf_counter()
         with tempfile.TemporaryDirectory() as folder:

@@ -63,6 +63,13 @@ def flatten(tree: dict, prefix: str = "") -> dict:
     return flat
 
 
+def table_row(name: str, revision: str, params: dict, best: dict) -> dict:
+    """One run's row: its params, its best epoch's figures (dvclive's summary) and its training record."""
+    run = {**json.loads(git_show(revision, TRAIN_RECORD)), **best}
+    return {"experiment": name, "rev": revision, **{p: params.get(p) for p in PARAMS},
+            **{key: run.get(key) for key in (*METRICS, *RUN)}}
+
+
 def experiments(wanted: list[str]) -> list[dict]:
     """The finished experiments named, in the order named: name, revision, params and training figures."""
     shown = json.loads(subprocess.run(["dvc", "exp", "show", "--all-commits", "--json"], capture_output=True,
@@ -78,19 +85,14 @@ def experiments(wanted: list[str]) -> list[dict]:
                 metrics = data.get("metrics", {}).get(TRAIN_LIVE_SUMMARY, {}).get("data", {}).get("best", {})
                 name = revision.get("name") or exp.get("name")
                 if metrics and (not wanted or name in wanted):
-                    run = {**json.loads(git_show(revision["rev"], TRAIN_RECORD)), **metrics}
-                    found[name] = {"experiment": name, "rev": revision["rev"],
-                                   **{p: params.get(p) for p in PARAMS},
-                                   **{key: run.get(key) for key in (*METRICS, *RUN)}}
+                    found[name] = table_row(name, revision["rev"], params, metrics)
     for name in wanted:  # git:<revision>, a committed run (its params, metrics and models), e.g. the base
         if name.startswith("git:"):
             revision = subprocess.run(["git", "rev-parse", name[4:]], capture_output=True, text=True,
                                       check=True).stdout.strip()
-            params = flatten(yaml.safe_load(git_show(revision, "params.yaml")))
-            metrics = json.loads(git_show(revision, TRAIN_LIVE_SUMMARY))["best"]
-            run = {**json.loads(git_show(revision, TRAIN_RECORD)), **metrics}
-            found[name] = {"experiment": f"{revision[:7]} (committed)", "rev": revision,
-                           **{p: params.get(p) for p in PARAMS}, **{key: run.get(key) for key in (*METRICS, *RUN)}}
+            found[name] = table_row(f"{revision[:7]} (committed)", revision,
+                                    flatten(yaml.safe_load(git_show(revision, "params.yaml"))),
+                                    json.loads(git_show(revision, TRAIN_LIVE_SUMMARY))["best"])
     missing = [name for name in wanted if name not in found]
     if missing:  # e.g. an experiment from before dvclive's summary kept the best epoch under `best`
         sys.exit(f"no training metrics ({TRAIN_LIVE_SUMMARY}: best) for experiments {missing}")
