@@ -242,7 +242,7 @@ def score_baseline(examples: list[Example], prompts: list[str], tokenizer: Token
 def type_examples(model, examples: list[Example], tokenizer: Tokenizer, batch_size: int, result) -> dict[str, Any]:
     """The keyboard simulation over the examples' whole texts: its figures, and each text's taps added to the
     per-text scores of `result` (so that two models' keystroke savings pair text by text)."""
-    figures, per_text = simulate(model, [f"{ex.prompt} {ex.target}" for ex in examples], tokenizer, batch_size)
+    figures, per_text = simulate(model, [ex.text for ex in examples], tokenizer, batch_size)
     result.scores |= per_text
     return figures
 

@@ -88,6 +88,11 @@ class Example:
         return self.words or len(self.target.split())
 
     @property
+    def text(self) -> str:
+        """The whole cleaned text, prompt then target: what the keyboard simulation types."""
+        return f"{self.prompt} {self.target}"
+
+    @property
     def text_id(self) -> str:
         """Names the text in per-text score files, so that pairing two models' scores can be checked."""
         return hashlib.sha1(f"{self.prompt}\t{self.target}".encode()).hexdigest()[:12]

@@ -39,7 +39,7 @@ class LSTMConfig:
     embedding_dim: int
     hidden_dim: int
     num_layers: int
-    dropout: float  # on the embedding output and the LSTM output (and between layers)
+    dropout: float  # on the embedding output and the LSTM output (and between layers, always per element)
     # AWD-LSTM's regularisers (Merity et al. 2018), training only; 0 / false = off.
     embedding_dropout: float  # drops whole words: all uses of a word in a batch lose its vector together
     locked_dropout: bool  # `dropout` with one mask per sequence, the same at every step (variational dropout)
@@ -296,7 +296,8 @@ class LSTMLanguageModel(nn.Module):
             log_probs = self.log_probs(out[:, -1])
         self.train(was_training)
         ranked = scores.argsort(dim=1, descending=True, stable=True)  # ties: the lower beam, as argmax takes
-        return [[tokens[first + beam, :length].tolist() for beam in order if scores[i, beam] > float("-inf")]
+        rows, finite = tokens.tolist(), (scores > float("-inf")).tolist()
+        return [[rows[first + beam][:length] for beam in order if finite[i][beam]]
                 for i, (first, order, length) in enumerate(zip(first_row[:, 0].tolist(), ranked.tolist(), budgets))]
 
     def parameter_count(self) -> int:

@@ -88,9 +88,6 @@ PLOTS_DIR = "plots"
 MODEL_COMPARISON = "results/model_comparison.csv"  # ROUGE with intervals per model, for `dvc plots`
 REPORT = "reports/report.md"
 # Written by benchmarks/lstm_sweep.sh (short: sizes and rates at 2 epochs; long: 10 epochs; awd: regularisers,
-# shapes, vocabularies and rates at reduced cost; confirm: the best of those at full length), read by the report.
+# shapes and rates at reduced cost; confirm: the best of those at full length), read by the report.
 LSTM_SWEEPS = ("reports/lstm_sweep.csv", "reports/lstm_sweep_long.csv", "reports/lstm_sweep_awd.csv",
                "reports/lstm_sweep_confirm.csv")
-# Written by benchmarks/data_scaling.py (quality by share of train and by LSTM shape, with intervals), read by the
-# report and quoted by the README.
-DATA_SCALING = "reports/benchmarks/data_scaling.json"
