@@ -1,6 +1,6 @@
 """How long `dvc repro` takes on this machine, stage by stage, and what that means for the full corpus.
 
-    python benchmarks/pipeline_time.py            # runs `dvc repro --force`: every stage, within an hour
+    python benchmarks/pipeline_time.py            # runs `dvc repro --force`: every stage (budget: TARGET_MINUTES)
 
 Writes reports/benchmarks/pipeline_time.json, with whether the whole run kept within TARGET_MINUTES (what a
 change to the pipeline has to fit on this 2-core CPU). The full-corpus figure is an extrapolation, not a run: prepare,

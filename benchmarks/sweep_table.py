@@ -129,8 +129,7 @@ def task_scores(folder: Path, examples, keyboard_texts: list[str]) -> dict[str, 
 def scored(rows: list[dict]) -> list[dict]:
     config, cleaning = load_config(EvalConfig, "eval"), load_config(DataConfig, "data")
     examples = load_examples(None, cleaning, config, VAL_CSV)
-    keyboard_texts = [ex.text for ex in examples[:load_config(LSTMEvalConfig, "lstm_eval")
-                                                                   .sweep_texts]]
+    keyboard_texts = [ex.text for ex in examples[:load_config(LSTMEvalConfig, "lstm_eval").sweep_texts]]
     base = None
     for row in rows:
         print(f"scoring {row['experiment']} on val", file=sys.stderr, flush=True)

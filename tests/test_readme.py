@@ -89,10 +89,11 @@ def _quoted() -> list[tuple[str, str]]:
                         f"{opened['errors']} errors; the model alone takes {alone['p50_ms']:.2f} ms at p50 and "
                         f"HTTP adds {load['http_overhead_p50_ms']:.2f} ms; a closed loop sustains "
                         f"{load['sustained_requests_per_s']:.0f} requests/s with 0 errors")),
-        ("pipeline_time", (f"about {time['total_minutes']:.0f} minutes for all six stages (its budget is "
-                           f"{time['target_minutes']}): {time['stage_seconds']['train_lstm'] / 60:.0f} training the "
-                           f"LSTM and its n-gram model, {time['stage_seconds']['eval_lstm'] / 60:.0f} scoring the light "
-                           f"models (with perplexities, the keyboard simulation and the phone model) and "
+        ("pipeline_time", (f"{time['total_minutes']:.1f} minutes for all six stages, "
+                           f"{'within' if time['within_target'] else 'over'} its budget of {time['target_minutes']}: "
+                           f"{time['stage_seconds']['train_lstm'] / 60:.0f} training the LSTM and its n-gram model, "
+                           f"{time['stage_seconds']['eval_lstm'] / 60:.0f} scoring the light models (with "
+                           f"perplexities, the keyboard simulation and the phone model) and "
                            f"{time['stage_seconds']['eval_gpt2'] / 60:.0f} the transformer's evaluation")),
         ("pipeline_time", f"about {time['full_corpus_estimate_hours']:.0f} hours"),
         ("train_speed", (f"{train['project_tokens_per_s']:,} vs {train['plain_tokens_per_s']:,} target tokens/s "
