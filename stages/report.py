@@ -6,7 +6,7 @@ from text_autocomplete.comparison import write_comparisons
 from text_autocomplete.evaluation import EvalConfig
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import LSTM_SWEEPS, REPORT
-from text_autocomplete.report import ReportConfig, build_report
+from text_autocomplete.report import DATA_SCALING, ReportConfig, build_report
 from text_autocomplete.selection import BudgetConfig
 
 from _common import run_stage
@@ -16,7 +16,8 @@ def main() -> None:
     eval_config = load_config(EvalConfig, "eval")
     write_comparisons(Path("."), eval_config)
     report = build_report(Path("."), load_config(ReportConfig, "report"), load_config(BudgetConfig, "budget"),
-                          eval_config, lstm_sweeps=LSTM_SWEEPS)
+                          eval_config, lstm_sweeps=LSTM_SWEEPS,
+                          data_scaling=DATA_SCALING)
     Path(REPORT).parent.mkdir(exist_ok=True)
     Path(REPORT).write_text(report.text)
     print(report.recommendation)

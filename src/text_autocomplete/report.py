@@ -54,6 +54,11 @@ from text_autocomplete.selection import CHOSEN, BudgetConfig
 LIGHT, HEAVY = SHIPPED, TRANSFORMER  # the default light model and the transformer, set side by side
 # Between these markers the report holds its summary; the README holds the same block (tests/test_readme.py).
 SUMMARY_START, SUMMARY_END = "<!-- summary: made by the report stage -->", "<!-- end of summary -->"
+# Likewise the section on data against capacity, made from the figures benchmarks/data_scaling.py writes here.
+DATA_SCALING = "reports/benchmarks/data_scaling.json"
+SCALING_START = f"<!-- data and capacity: made by the report stage from {DATA_SCALING} -->"
+SCALING_END = "<!-- end of data and capacity -->"
+SCALING_MODELS = {"mixture": LABELS[SHIPPED], "lstm": LABELS["lstm_alone"]}  # the benchmark's models, as labelled
 
 
 @dataclass
@@ -423,6 +428,79 @@ def brief(metrics: dict[str, dict[str, Any]], comparisons: list[list[Difference]
     ]), decided
 
 
+def with_interval(figure: dict[str, Any], percentage: bool, signed: bool = False) -> str:
+    """A figure and its interval as the data-scaling tables print it: 29.4% [28.1, 30.6] or 0.1113 [0.1001, 0.1220];
+    `signed` for a difference (+1.2 [+0.3, +2.1] points)."""
+    scale, digits = (100, 1) if percentage else (1, 4)
+    sign = "+" if signed else ""
+    low, high = (f"{v * scale:{sign}.{digits}f}" for v in figure["interval"])
+    unit = "%" if percentage and not signed else ""
+    return f"{figure['mean'] * scale:{sign}.{digits}f}{unit} [{low}, {high}]"
+
+
+def data_scaling_section(figures: dict[str, Any]) -> str:
+    """The data-scaling benchmark's figures as tables: every share (means over its seeds), the fitted gain per
+    doubling and its value at the full corpus's size, the capacity arm's paired gains, and the benchmark's
+    conclusion, between the SCALING markers (the README holds the same block)."""
+    missing = [key for key in ("recipe_hash", "confidence", "rows", "trend", "capacity", "conclusion")
+               if key not in figures]
+    if missing:
+        raise UserError(f"{DATA_SCALING}: no {', '.join(missing)} (written by an older benchmarks/data_scaling.py); "
+                        f"run python benchmarks/data_scaling.py again")
+    level = percent(figures["confidence"])
+    rows, models = figures["rows"], list(SCALING_MODELS)
+    counts = sorted({len(row["seeds"]) for row in rows})
+    seeds = str(counts[0]) if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
+    over = "seeds and texts" if counts[-1] > 1 else "texts"
+    shares = "\n".join(
+        f"| {row['share']} | {row['train_texts']:,} | {' / '.join(f'{v:,}' for v in row['vocab_size'])} | "
+        + " | ".join(with_interval(row[model]["top3"], True) for model in models) + " | "
+        + " | ".join(with_interval(row[model]["rouge1"], False) for model in models) + " |" for row in rows)
+    trend = "\n".join(
+        f"| {SCALING_MODELS[model]} | {with_interval(_line(t['top3'], 'per_doubling'), True, signed=True)} points | "
+        f"{with_interval(_line(t['top3'], 'last_doubling'), True, signed=True)} points | "
+        f"{with_interval(_line(t['rouge1'], 'per_doubling'), False, signed=True)} | "
+        f"{with_interval(_line(t['top3'], 'at_full_corpus'), True)} | "
+        f"{with_interval(_line(t['rouge1'], 'at_full_corpus'), False)} |"
+        for model, t in ((model, figures["trend"][model]) for model in models))
+    capacity = "\n".join(
+        f"| {g['hidden']:,} | {g['share']} | {g['parameters']:,} | "
+        + " | ".join(with_interval(g[model]["top3"], True, signed=True) for model in models) + " | "
+        + with_interval(g["mixture"]["rouge1"], False, signed=True) + " | "
+        + ("-" if g["seed_difference"] is None else with_interval(g["seed_difference"]["mixture"]["top3"], True,
+                                                                    signed=True)) + " |"
+        for g in figures["capacity"])
+    mix, alone = (SCALING_MODELS[model] for model in models)
+    return "\n\n".join([
+        SCALING_START,
+        f"`{figures['command']}` ({figures['date']}; recipe `{figures['recipe_hash']}`) trains train_lstm's recipe "
+        f"as params.yaml held it on shares of the train split ({seeds} seeds per share; below all of train each "
+        f"seed draws its own share) and "
+        f"scores every run on the same val texts: next-word top-3 at the 3/4 cut on {figures['val_texts_top3']:,} "
+        f"texts, ROUGE-1 with the committed decoding on {figures['val_texts_rouge']:,}. Means over the seeds, "
+        f"{level} intervals over {over}; perplexity is not compared, each share having its own vocabulary "
+        f"({DATA_SCALING}):",
+        f"| share of train | training texts | vocabulary | top-3: {mix} | top-3: {alone} | ROUGE-1: {mix} | "
+        f"ROUGE-1: {alone} |\n|---|---|---|---|---|---|---|\n{shares}",
+        f"A straight line in log2(training texts), refitted in every resample: the gain per doubling, and where it "
+        f"puts the course's full corpus ({figures['full_corpus_train_texts']:,} training texts):",
+        f"| model | top-3 per doubling | top-3, the last doubling alone | ROUGE-1 per doubling | top-3 at the full "
+        f"corpus | ROUGE-1 at the full corpus |\n|---|---|---|---|---|---|\n{trend}",
+        "More LSTM units (projected to the same embedding), paired with the recipe's shape at the same share and "
+        "seed on the same texts; beside it, what another seed of the recipe's shape moves at that share:",
+        (f"| LSTM units | share of train | parameters | top-3 gain (points): {mix} | top-3 gain (points): {alone} | "
+         f"ROUGE-1 gain: {mix} | another seed (points): top-3, {mix} |\n|---|---|---|---|---|---|---|\n{capacity}"
+         if capacity else "None has run yet."),
+        figures["conclusion"],
+        SCALING_END,
+    ])
+
+
+def _line(trend: dict[str, Any], name: str) -> dict[str, Any]:
+    """One fitted figure of the data-scaling trend (`per_doubling` or `at_full_corpus`) as {mean, interval}."""
+    return {"mean": trend[name], "interval": trend[f"{name}_interval"]}
+
+
 def protocol_sentence(n_texts: int, eval_config: EvalConfig) -> str:
     """The evaluation protocol in words, from the constants and parameters that define it."""
     stemming = "with" if eval_config.use_stemmer else "without"
@@ -435,7 +513,7 @@ def protocol_sentence(n_texts: int, eval_config: EvalConfig) -> str:
 
 
 def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_config: EvalConfig,
-                 lstm_sweeps: tuple[Path, ...] = ()) -> Report:
+                 lstm_sweeps: tuple[Path, ...] = (), data_scaling: Path | None = None) -> Report:
     """Read the runs under the project folder `root` (with the paired comparisons already written), draw the
     figures into its plots/, write the model comparison for `dvc plots`, and return the report."""
     root = Path(root)
@@ -518,6 +596,10 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
                  f"{sweep_rule(heavy, eval_config)}:",
                  markdown_table(gpt2_sweep),
                  "![Generation sweep](../plots/gpt2_generation_sweep.png)",
+                 "## Short of data or of capacity?",
+                 (data_scaling_section(json.loads(Path(data_scaling).read_text()))
+                  if data_scaling and Path(data_scaling).exists() else
+                  "Not measured for this report: `python benchmarks/data_scaling.py` measures it."),
                  "## For the phone",
                  phone_table(metrics[PHONE_SOURCE], metrics[PHONE], lookup_in(comparisons), eval_config.confidence,
                              config, pd.read_csv(results_file(PHONE_NGRAM_SWEEP, root, ".csv"))),
