@@ -56,7 +56,8 @@ def test_readme_data_and_capacity_are_the_reports():
     and that section is made from the committed benchmark figures (a typed or stale figure fails here)."""
     readme, report = (summary_block(text, SCALING_START, SCALING_END) for text in (README, REPORT.read_text()))
     assert readme == report, "README.md: copy the block between the data-and-capacity markers from reports/report.md"
-    assert report == data_scaling_section(json.loads((ROOT / DATA_SCALING).read_text()))
+    assert report == data_scaling_section(json.loads((ROOT / DATA_SCALING).read_text()),
+                                          project_config(EvalConfig, "eval").confidence)
 
 
 def test_the_committed_paired_differences_are_those_of_the_committed_scores():

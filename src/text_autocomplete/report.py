@@ -438,10 +438,11 @@ def with_interval(figure: dict[str, Any], percentage: bool, signed: bool = False
     return f"{figure['mean'] * scale:{sign}.{digits}f}{unit} [{low}, {high}]"
 
 
-def data_scaling_section(figures: dict[str, Any]) -> str:
+def data_scaling_section(figures: dict[str, Any], confidence: float | None = None) -> str:
     """The data-scaling benchmark's figures as tables: every share (means over its seeds), the fitted gain per
     doubling and its value at the full corpus's size, the capacity arm's paired gains, and the benchmark's
-    conclusion, between the SCALING markers (the README holds the same block)."""
+    conclusion, between the SCALING markers (the README holds the same block). Its intervals are at the level the
+    benchmark ran with; where eval.confidence (`confidence`) is now another, the section says so."""
     missing = [key for key in ("recipe_hash", "confidence", "rows", "trend", "capacity", "conclusion")
                if key not in figures]
     if missing:
@@ -492,6 +493,9 @@ def data_scaling_section(figures: dict[str, Any]) -> str:
          f"ROUGE-1 gain: {mix} | another seed (points): top-3, {mix} |\n|---|---|---|---|---|---|---|\n{capacity}"
          if capacity else "None has run yet."),
         figures["conclusion"],
+        *([] if confidence in (None, figures["confidence"]) else
+          [f"These intervals are the benchmark's {level}, not eval.confidence's {percent(confidence)}: run "
+           f"`python benchmarks/data_scaling.py` again for those (its kept runs are reused)."]),
         SCALING_END,
     ])
 
@@ -597,7 +601,7 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
                  markdown_table(gpt2_sweep),
                  "![Generation sweep](../plots/gpt2_generation_sweep.png)",
                  "## Short of data or of capacity?",
-                 (data_scaling_section(json.loads(Path(data_scaling).read_text()))
+                 (data_scaling_section(json.loads(Path(data_scaling).read_text()), eval_config.confidence)
                   if data_scaling and Path(data_scaling).exists() else
                   "Not measured for this report: `python benchmarks/data_scaling.py` measures it."),
                  "## For the phone",
