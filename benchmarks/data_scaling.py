@@ -60,7 +60,7 @@ from text_autocomplete.ngram import NgramConfig, fit_best_order
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import LSTM_DIR, MODEL_FILE, TRAIN_CSV, VAL_CSV, results_file
 from text_autocomplete.registry import SHIPPED
-from text_autocomplete.report import DATA_SCALING
+from text_autocomplete.report import DATA_SCALING, SCALING_FIELDS, with_interval
 from text_autocomplete.tokenizer import Tokenizer, encode_texts
 
 from _results import RESULTS_DIR, write_results
@@ -131,8 +131,9 @@ def run(share: int, seed: int, hidden: int | None, train_texts, val_texts, examp
     base = load_config(TrainConfig, "train").seed
     path = run_file(share, seed, hidden)
     name = path.stem
-    if path.exists() and json.loads(path.read_text())["recipe"] == kept:
-        return json.loads(path.read_text())
+    record = json.loads(path.read_text()) if path.exists() else None
+    if record is not None and record["recipe"] == kept:
+        return record
     if not train:
         return None
     texts = train_share(train_texts, len(train_texts) // share, seed)
@@ -262,9 +263,8 @@ def summarise(data: dict[int, list[dict]], capacity: list[dict], full_texts: int
 
 
 def points(figure: dict) -> str:
-    """A top-3 difference in points with its interval: +1.2 [+0.3, +2.1]."""
-    low, high = figure["interval"]
-    return f"{figure['mean'] * 100:+.1f} [{low * 100:+.1f}, {high * 100:+.1f}]"
+    """A top-3 difference in points with its interval, as the report's tables print it: +1.2 [+0.3, +2.1]."""
+    return with_interval(figure, True, signed=True)
 
 
 def of_train(share: str) -> str:
@@ -350,9 +350,10 @@ def main() -> None:
     plan = ([(s, seed, None) for s in sorted(args.shares, reverse=True) for seed in seeds]
             + [(s, base, h) for h in args.hidden for s in sorted(args.hidden_shares, reverse=True)])
     mine = assign_parts(plan, parts, base, load_config(LSTMConfig, "lstm").hidden_dim)[part - 1]
-    for key in [k for k in plan if k in mine]:  # this part's runs first, then whatever the other parts have kept
-        run(*key, train_texts, val_texts, examples, decoding, kept, work=args.work)
-    records = {key: run(*key, train_texts, val_texts, examples, decoding, kept, train=False) for key in plan}
+    records = {key: run(*key, train_texts, val_texts, examples, decoding, kept, work=args.work)
+               for key in plan if key in mine}  # this part's runs first, then whatever the other parts have kept
+    records = {key: records[key] if key in mine else run(*key, train_texts, val_texts, examples, decoding, kept,
+                                                           train=False) for key in plan}
     if any(r is None for r in records.values()):
         print(f"part {args.part} done; the figures wait for the other parts' runs ({RUNS_DIR}): run this again "
               f"without --part once they are kept")
@@ -368,9 +369,12 @@ def main() -> None:
     full = full_corpus_train_texts()
     figures = summarise(data, capacity, full, config)
     print(figures["conclusion"])
-    write_results(Path(DATA_SCALING).stem, {"recipe_hash": kept, "val_texts_top3": len(examples),
-                                   "val_texts_rouge": load_config(LSTMEvalConfig, "lstm_eval").sweep_texts,
-                                   "full_corpus_train_texts": full, "confidence": config.confidence, **figures})
+    written = {"recipe_hash": kept, "val_texts_top3": len(examples),
+               "val_texts_rouge": load_config(LSTMEvalConfig, "lstm_eval").sweep_texts,
+               "full_corpus_train_texts": full, "confidence": config.confidence, **figures}
+    missing = set(SCALING_FIELDS) - {"command", "date"} - set(written)  # those two are write_results's
+    assert not missing, f"the report's section reads {sorted(missing)}, which this benchmark no longer writes"
+    write_results(Path(DATA_SCALING).stem, written)
 
 
 if __name__ == "__main__":

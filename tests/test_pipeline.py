@@ -2,6 +2,7 @@
 everywhere, and on 3,000 real tweets when the sample is beside the repository. Then the report and the notebook."""
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -33,7 +34,7 @@ from text_autocomplete.report import (
 )
 from text_autocomplete.selection import BudgetConfig
 
-from conftest import project_config, sh
+from conftest import ROOT, project_config, sh
 
 
 def test_every_stage_writes_its_metrics(pipeline):
@@ -182,3 +183,25 @@ def test_every_model_completes_the_projects_own_prompts(synthetic_pipeline):
     report = (synthetic_pipeline / "reports" / "report.md").read_text()
     assert "| prompt | " + " | ".join(LABELS.values()) + " |" in report
     assert f"| {prompts[0]} | " in report
+
+
+def test_the_report_reads_its_benchmark_files_under_its_root(pipeline):
+    """build_report reads the sweep tables and the data-scaling figures under the project folder it is given, not
+    the working directory: files that exist only in the pipeline's copy must reach its report."""
+    from text_autocomplete.report import DATA_SCALING, SCALING_START
+
+    config = project_config(ReportConfig, "report", examples=3)
+    budget, eval_config = project_config(BudgetConfig, "budget"), project_config(EvalConfig, "eval")
+    sweep, scaling = "reports/made_up_sweep.csv", "reports/benchmarks/made_up_scaling.json"
+    table = pd.read_csv(ROOT / sweep.replace("made_up_sweep", "lstm_sweep"))  # the repository's, as a template
+    table["experiment"] = [f"made_up_arm{i}" for i in range(len(table))]
+    figures = json.loads((ROOT / DATA_SCALING).read_text()) | {"conclusion": "A made-up conclusion."}
+    (pipeline / scaling).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(pipeline / sweep, index=False)
+    (pipeline / scaling).write_text(json.dumps(figures))
+    try:
+        report = build_report(pipeline, config, budget, eval_config, lstm_sweeps=(sweep,), data_scaling=scaling).text
+    finally:
+        (pipeline / sweep).unlink()
+        (pipeline / scaling).unlink()
+    assert "made_up_arm0" in report and SCALING_START in report and "A made-up conclusion." in report

@@ -41,6 +41,7 @@ from text_autocomplete.registry import (
     BASELINE,
     LABELS,
     LIGHT_MODELS,
+    LSTM_ALONE,
     MODELS,
     PAIRS,
     PHONE,
@@ -58,7 +59,10 @@ SUMMARY_START, SUMMARY_END = "<!-- summary: made by the report stage -->", "<!--
 DATA_SCALING = "reports/benchmarks/data_scaling.json"
 SCALING_START = f"<!-- data and capacity: made by the report stage from {DATA_SCALING} -->"
 SCALING_END = "<!-- end of data and capacity -->"
-SCALING_MODELS = {"mixture": LABELS[SHIPPED], "lstm": LABELS["lstm_alone"]}  # the benchmark's models, as labelled
+SCALING_MODELS = {"mixture": LABELS[SHIPPED], "lstm": LABELS[LSTM_ALONE]}  # the benchmark's models, as labelled
+# What data_scaling_section reads from that file: benchmarks/data_scaling.py checks that it writes each of them.
+SCALING_FIELDS = ("command", "date", "recipe_hash", "confidence", "val_texts_top3", "val_texts_rouge",
+                  "full_corpus_train_texts", "rows", "trend", "capacity", "conclusion")
 
 
 @dataclass
@@ -443,8 +447,7 @@ def data_scaling_section(figures: dict[str, Any], confidence: float | None = Non
     doubling and its value at the full corpus's size, the capacity arm's paired gains, and the benchmark's
     conclusion, between the SCALING markers (the README holds the same block). Its intervals are at the level the
     benchmark ran with; where eval.confidence (`confidence`) is now another, the section says so."""
-    missing = [key for key in ("recipe_hash", "confidence", "rows", "trend", "capacity", "conclusion")
-               if key not in figures]
+    missing = [key for key in SCALING_FIELDS if key not in figures]
     if missing:
         raise UserError(f"{DATA_SCALING}: no {', '.join(missing)} (written by an older benchmarks/data_scaling.py); "
                         f"run python benchmarks/data_scaling.py again")
@@ -577,15 +580,15 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
         "![Learning curves](../plots/learning_curves.png)",
         "## Hyper-parameter and generation-setting sweeps",
     ]
-    for sweep in lstm_sweeps:
-        if Path(sweep).exists():
+    for sweep in (root / sweep for sweep in lstm_sweeps):  # paths under root, like every other file read here
+        if sweep.exists():
             table = pd.read_csv(sweep)
             scored = ("; the models also scored on val by the task: next-word top-3 at the cut and keystroke "
                       "savings, the LSTM alone (`lstm_`) and the mixture (`mix_`), and the LSTM alone's paired "
                       "difference from the first row named in the sweep (`_vs_base`, with its "
                       f"{percent(eval_config.confidence)} interval)" if "lstm_val_top3" in table.columns else "")
             sections += [f"LSTM hyper-parameters, one `dvc exp run` each, scored on val (`benchmarks/lstm_sweep.sh`, "
-                         f"`{Path(sweep).name}`{scored}):", markdown_table(table), vocabulary_sentence(table)]
+                         f"`{sweep.name}`{scored}):", markdown_table(table), vocabulary_sentence(table)]
     sections += ["Kneser-Ney n-gram orders on val perplexity (every word and end of text; the lowest is used):",
                  markdown_table(pd.read_csv(root / NGRAM_ORDERS)),
                  "The n-gram weight of the light model on val perplexity (the lowest is used):",
@@ -601,8 +604,8 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
                  markdown_table(gpt2_sweep),
                  "![Generation sweep](../plots/gpt2_generation_sweep.png)",
                  "## Short of data or of capacity?",
-                 (data_scaling_section(json.loads(Path(data_scaling).read_text()), eval_config.confidence)
-                  if data_scaling and Path(data_scaling).exists() else
+                 (data_scaling_section(json.loads((root / data_scaling).read_text()), eval_config.confidence)
+                  if data_scaling and (root / data_scaling).exists() else
                   "Not measured for this report: `python benchmarks/data_scaling.py` measures it."),
                  "## For the phone",
                  phone_table(metrics[PHONE_SOURCE], metrics[PHONE], lookup_in(comparisons), eval_config.confidence,
