@@ -306,7 +306,15 @@ def conclusion(trend: dict, gains: list[dict], full_texts: int, table: list[dict
     at_all = [g for g in gains if g["share"] == "1"]
     wider = any(capacity_pays(g) for g in at_all)
     if not at_all:
-        verdict = "The capacity arm has not run at all of train yet, so data against capacity stays open."
+        of = {g["share"]: int(g["share"].split("/")[-1]) for g in gains}  # "1/2" -> 2: trained on 1/2 of train
+        reached = [g for g in gains if of[g["share"]] == min(of.values())]
+        so_far = "" if not reached else (
+            f"At {reached[0]['share']} of train, the largest share it has reached, "
+            f"{'a wider LSTM pays measurably' if any(capacity_pays(g) for g in reached) else 'no wider LSTM pays measurably'}"
+            f", and a width gain as large as one doubling's is "
+            f"{'' if max(g['mixture']['top3']['interval'][1] for g in reached) < line['per_doubling'] else 'not '}"
+            f"excluded by their intervals. ")
+        verdict = f"{so_far}The capacity arm has not run at all of train yet, so data against capacity stays open."
     elif data_pays and not wider:
         best = max(g["mixture"]["top3"]["interval"][1] for g in at_all)
         verdict = (f"On next-word top-3, more tweets pay measurably and the wider LSTMs do not at all of train, so "

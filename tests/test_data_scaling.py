@@ -106,3 +106,18 @@ def test_the_runs_split_into_parts_of_about_equal_cost_each_run_once():
 
     total = cost(plan)
     assert all(abs(cost(part) - total / 2) < 0.1 * total for part in parts)
+
+
+def test_a_capacity_arm_short_of_all_of_train_says_what_its_largest_share_shows(config):
+    """Only at 1/2 so far: a wider LSTM that gains nothing there is named as not paying at 1/2, a gain as large
+    as one doubling's (5 points here) is excluded there, and the data-against-capacity question stays open."""
+    data = growing(0)
+    wider = record(2, 42, 0.30, hidden=1024)  # exactly the recipe shape's hits at 1/2
+    figures = data_scaling.summarise(data, [wider], 64_000 * 4, config)
+    assert figures["conclusion"].endswith(
+        "At 1/2 of train, the largest share it has reached, no wider LSTM pays measurably, and a width gain as large "
+        "as one doubling's is excluded by their intervals. The capacity arm has not run at all of train yet, so data "
+        "against capacity stays open.")
+    gaining = record(2, 42, 0.38, hidden=1024)  # 8 points more than the recipe's shape at 1/2
+    assert "a wider LSTM pays measurably, and a width gain as large as one doubling's is not excluded" in (
+        data_scaling.summarise(data, [gaining], 64_000 * 4, config)["conclusion"])
