@@ -11,14 +11,15 @@ from typing import Any
 from text_autocomplete.evaluation import machine_description
 
 RESULTS_DIR = Path("reports/benchmarks")
+ADDED_FIELDS = ("command", "machine", "date")  # what write_results adds to every benchmark's figures
 
 
 def write_results(name: str, figures: dict[str, Any]) -> Path:
     """reports/benchmarks/<name>.json: the figures, with the command that measured them, the machine and the day."""
     path = RESULTS_DIR / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    record = {"command": " ".join(["python", *sys.argv]), "machine": machine_description(),
-              "date": date.today().isoformat(), **figures}
+    record = dict(zip(ADDED_FIELDS, (" ".join(["python", *sys.argv]), machine_description(), date.today().isoformat())))
+    record |= figures
     path.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {path}")
     return path

@@ -24,7 +24,11 @@ it, the last doubling's own paired gain shows whether the line still holds at it
 paired difference from the recipe's shape at the same share and seed; it counts only when its interval lies
 above the difference that another seed of the recipe's shape alone makes there (`capacity_pays`). At all of train
 that other seed's run is trained here while train.seed's is the committed model, so the yardstick also holds any
-difference between train_lstm and this script's training (there should be none: the same Trainer).
+difference between train_lstm and this script's training (there should be none: the same Trainer). Whether width
+could pay as much as one more doubling of data is read the other way round: excluded only when every wider LSTM's
+interval top, raised by that seed difference, stays below the line's gain per doubling (`against_a_doubling`).
+Until the capacity arm has run at all of train, the conclusion says this at the largest share it has reached and
+leaves data against capacity open.
 
 Each finished run's per-text scores are kept in reports/benchmarks/data_scaling_runs/<run>.json (numbers only,
 keyed by a hash of the recipe and the decoding; the scoring's size is checked, the val split is DVC's), so an
@@ -63,7 +67,7 @@ from text_autocomplete.registry import SHIPPED
 from text_autocomplete.report import DATA_SCALING, SCALING_FIELDS, with_interval
 from text_autocomplete.tokenizer import Tokenizer, encode_texts
 
-from _results import RESULTS_DIR, write_results
+from _results import ADDED_FIELDS, RESULTS_DIR, write_results
 from full_corpus_data import full_corpus_train_texts
 
 RUNS_DIR = RESULTS_DIR / f"{Path(DATA_SCALING).stem}_runs"
@@ -131,7 +135,10 @@ def run(share: int, seed: int, hidden: int | None, train_texts, val_texts, examp
     base = load_config(TrainConfig, "train").seed
     path = run_file(share, seed, hidden)
     name = path.stem
-    record = json.loads(path.read_text()) if path.exists() else None
+    try:
+        record = json.loads(path.read_text()) if path.exists() else None
+    except json.JSONDecodeError as error:
+        raise SystemExit(f"{path}: not a kept run ({error}): delete it to run it again") from None
     if record is not None and record["recipe"] == kept:
         return record
     if not train:
@@ -153,7 +160,9 @@ def run(share: int, seed: int, hidden: int | None, train_texts, val_texts, examp
               "scores": per_text_scores(shipped, tokenizer, examples, decoding),
               "seconds": round(time.perf_counter() - began), "threads": torch.get_num_threads()}
     RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record) + "\n")
+    partial = path.with_suffix(".partial")  # written whole, then renamed: a cut-off write leaves no half record
+    partial.write_text(json.dumps(record) + "\n")
+    partial.replace(path)
     return record
 
 
@@ -252,7 +261,8 @@ def summarise(data: dict[int, list[dict]], capacity: list[dict], full_texts: int
     for r in capacity:
         runs = {b["seed"]: b for b in data[r["share"]]}
         other = next((seed for seed in runs if seed != r["seed"]), None)
-        gains.append({"share": share_name(r["share"]), "hidden": r["hidden"], "parameters": r["parameters"],
+        gains.append({"share": share_name(r["share"]), "train_texts": r["train_texts"], "hidden": r["hidden"],
+                      "parameters": r["parameters"],
                       "against_hidden": runs[r["seed"]]["hidden"], "seed": r["seed"],
                       **paired_gain(r, runs[r["seed"]], rows, config.confidence),
                       "seed_difference": (None if other is None else
@@ -271,18 +281,34 @@ def of_train(share: str) -> str:
     return "all" if share == "1" else share
 
 
-def capacity_pays(gain: dict) -> bool:
-    """A wider LSTM pays when its paired gain's interval lies above zero and above what another seed of the
-    recipe's shape alone moves at that share (one seed of the wider shape cannot show its own seed spread)."""
+def seed_yardstick(gain: dict) -> float:
+    """How far another seed of the recipe's shape alone moves top-3 at the wider LSTM's share (0 with one seed):
+    one seed of the wider shape cannot show its own seed spread, so this stands in for it."""
     seed = gain["seed_difference"]
-    yardstick = 0.0 if seed is None else abs(seed["mixture"]["top3"]["mean"])
-    return gain["mixture"]["top3"]["interval"][0] > yardstick
+    return 0.0 if seed is None else abs(seed["mixture"]["top3"]["mean"])
+
+
+def capacity_pays(gain: dict) -> bool:
+    """A wider LSTM pays when its paired gain's interval lies above zero and above `seed_yardstick`."""
+    return gain["mixture"]["top3"]["interval"][0] > seed_yardstick(gain)
+
+
+def against_a_doubling(gains: list[dict], line: dict) -> str:
+    """Whether the wider LSTMs' intervals exclude a gain as large as one doubling of the data gives (the line's
+    slope): excluded only when every interval's top, widened by `seed_yardstick` the other way, stays below it."""
+    reach = max(g["mixture"]["top3"]["interval"][1] + seed_yardstick(g) for g in gains)
+    excluded = reach < line["per_doubling"]
+    return (f"a width gain as large as one doubling's ({line['per_doubling'] * 100:+.1f} points on the line) is "
+            f"{'' if excluded else 'not '}excluded: the wider LSTMs' intervals (one seed per width, over texts) "
+            f"widened by another seed's difference reach {reach * 100:+.1f}")
 
 
 def conclusion(trend: dict, gains: list[dict], full_texts: int, table: list[dict], config: EvalConfig) -> str:
     """The answer in words, from the intervals, on the LSTM + n-gram's next-word top-3 (ROUGE-1 beside it): more
     data pays when the gain per doubling's interval lies above 0; more width when a wider LSTM's gain at all of
-    train passes `capacity_pays`. A figure not measurably above 0 is said to be so, not to be 0."""
+    train passes `capacity_pays`; where data pays and width does not, `against_a_doubling` says whether width could
+    still pay as much as data. Until the capacity arm reaches all of train, the same is said at the largest share it
+    has reached, and the question stays open. A figure not measurably above 0 is said to be so, not to be 0."""
     line, rouge = trend["mixture"]["top3"], trend["mixture"]["rouge1"]
     low, high = line["per_doubling_interval"]
     data_pays = low > 0
@@ -306,20 +332,17 @@ def conclusion(trend: dict, gains: list[dict], full_texts: int, table: list[dict
     at_all = [g for g in gains if g["share"] == "1"]
     wider = any(capacity_pays(g) for g in at_all)
     if not at_all:
-        of = {g["share"]: int(g["share"].split("/")[-1]) for g in gains}  # "1/2" -> 2: trained on 1/2 of train
-        reached = [g for g in gains if of[g["share"]] == min(of.values())]
+        reached = [g for g in gains if g["train_texts"] == max(x["train_texts"] for x in gains)]
+        pays = any(capacity_pays(g) for g in reached)
         so_far = "" if not reached else (
-            f"At {reached[0]['share']} of train, the largest share it has reached, "
-            f"{'a wider LSTM pays measurably' if any(capacity_pays(g) for g in reached) else 'no wider LSTM pays measurably'}"
-            f", and a width gain as large as one doubling's is "
-            f"{'' if max(g['mixture']['top3']['interval'][1] for g in reached) < line['per_doubling'] else 'not '}"
-            f"excluded by their intervals. ")
+            f"At {reached[0]['share']} of train, the largest share the capacity arm has reached, "
+            f"{'a wider LSTM pays measurably' if pays else 'no wider LSTM pays measurably'}"
+            + (f"; {against_a_doubling(reached, line)}" if data_pays and not pays else "") + ". ")
         verdict = f"{so_far}The capacity arm has not run at all of train yet, so data against capacity stays open."
     elif data_pays and not wider:
-        best = max(g["mixture"]["top3"]["interval"][1] for g in at_all)
         verdict = (f"On next-word top-3, more tweets pay measurably and the wider LSTMs do not at all of train, so "
-                   f"the light model is short of data rather than of width at the widths tried; a width gain as large "
-                   f"as one doubling's is {'not ' if best >= line['per_doubling'] else ''}excluded by their intervals.")
+                   f"the light model is short of data rather than of width at the widths tried; "
+                   f"{against_a_doubling(at_all, line)}.")
     elif wider and not data_pays:
         verdict = "On next-word top-3, the wider LSTMs pay measurably at all of train and more tweets do not."
     elif wider:
@@ -327,6 +350,14 @@ def conclusion(trend: dict, gains: list[dict], full_texts: int, table: list[dict
     else:
         verdict = "On next-word top-3, neither more tweets nor a wider LSTM pays measurably at these sizes."
     return " ".join([*words, verdict])
+
+
+def check_fields(written: dict) -> None:
+    """Every field the report's section reads (report.SCALING_FIELDS) is written: here or by write_results."""
+    missing = sorted(set(SCALING_FIELDS) - set(ADDED_FIELDS) - set(written))
+    if missing:
+        raise SystemExit(f"{DATA_SCALING}: the report's section reads {', '.join(missing)}, which "
+                         f"benchmarks/data_scaling.py does not write")
 
 
 def main() -> None:
@@ -380,8 +411,7 @@ def main() -> None:
     written = {"recipe_hash": kept, "val_texts_top3": len(examples),
                "val_texts_rouge": load_config(LSTMEvalConfig, "lstm_eval").sweep_texts,
                "full_corpus_train_texts": full, "confidence": config.confidence, **figures}
-    missing = set(SCALING_FIELDS) - {"command", "date"} - set(written)  # those two are write_results's
-    assert not missing, f"the report's section reads {sorted(missing)}, which this benchmark no longer writes"
+    check_fields(written)
     write_results(Path(DATA_SCALING).stem, written)
 
 

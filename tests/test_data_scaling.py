@@ -114,10 +114,48 @@ def test_a_capacity_arm_short_of_all_of_train_says_what_its_largest_share_shows(
     data = growing(0)
     wider = record(2, 42, 0.30, hidden=1024)  # exactly the recipe shape's hits at 1/2
     figures = data_scaling.summarise(data, [wider], 64_000 * 4, config)
+    reach = figures["capacity"][0]["mixture"]["top3"]["interval"][1] * 100
     assert figures["conclusion"].endswith(
-        "At 1/2 of train, the largest share it has reached, no wider LSTM pays measurably, and a width gain as large "
-        "as one doubling's is excluded by their intervals. The capacity arm has not run at all of train yet, so data "
-        "against capacity stays open.")
+        "At 1/2 of train, the largest share the capacity arm has reached, no wider LSTM pays measurably; a width "
+        "gain as large as one doubling's (+5.0 points on the line) is excluded: the wider LSTMs' intervals (one seed "
+        f"per width, over texts) widened by another seed's difference reach {reach:+.1f}. The capacity arm has not "
+        "run at all of train yet, so data against capacity stays open.")
     gaining = record(2, 42, 0.38, hidden=1024)  # 8 points more than the recipe's shape at 1/2
-    assert "a wider LSTM pays measurably, and a width gain as large as one doubling's is not excluded" in (
+    assert "At 1/2 of train, the largest share the capacity arm has reached, a wider LSTM pays measurably. " in (
         data_scaling.summarise(data, [gaining], 64_000 * 4, config)["conclusion"])
+
+
+def test_the_largest_share_reached_decides_and_its_reach_is_widened_by_the_seed_yardstick(config):
+    """A wide LSTM that gains 15 points at 1/4 but 2 at 1/2: the verdict is 1/2's. There its interval's top alone
+    may stay below the 5 points a doubling gives, but widened by another seed's 4-point difference it does not,
+    so a doubling's gain is not excluded."""
+    data = growing(0)
+    data[2][1] = record(2, 43, 0.34, offset=7)  # another seed at 1/2: +4 points
+    wide = [record(4, 42, 0.40, hidden=1024), record(2, 42, 0.32, hidden=1024)]  # at 1/2: 8 texts more
+    figures = data_scaling.summarise(data, wide, 64_000 * 4, config)
+    top, line = figures["capacity"][1]["mixture"]["top3"]["interval"][1], figures["trend"]["mixture"]["top3"]
+    assert top < line["per_doubling"] < top + 0.04  # only the yardstick brings it up to a doubling's gain
+    words = figures["conclusion"]
+    assert ("At 1/2 of train, the largest share the capacity arm has reached, no wider LSTM pays measurably; a "
+            "width gain as large as one doubling's") in words
+    assert "is not excluded" in words
+
+
+def test_no_doubling_to_compare_with_when_more_data_does_not_pay(config):
+    data = {s: [record(s, 42, rate, offset=3 * s), record(s, 43, rate, offset=5 * s)]
+            for s, rate in ((8, 0.33), (4, 0.32), (2, 0.31), (1, 0.30))}  # falling a point per doubling
+    words = data_scaling.summarise(data, [record(2, 42, 0.31, hidden=1024, offset=6)], 64_000, config)["conclusion"]
+    assert "not measurably above zero" in words
+    assert "no wider LSTM pays measurably. The capacity arm has not run at all of train yet" in words
+    assert "one doubling's" not in words
+
+
+def test_a_figures_file_without_a_field_the_section_reads_is_refused_by_name():
+    from text_autocomplete.errors import UserError
+    from text_autocomplete.report import SCALING_FIELDS, data_scaling_section
+
+    with pytest.raises(UserError, match="made_up.json: no command"):
+        data_scaling_section({"rows": []}, source="made_up.json")
+    with pytest.raises(SystemExit, match="reads conclusion"):
+        data_scaling.check_fields({field: None for field in SCALING_FIELDS if field != "conclusion"})
+    data_scaling.check_fields({field: None for field in SCALING_FIELDS if field not in data_scaling.ADDED_FIELDS})

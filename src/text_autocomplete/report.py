@@ -442,14 +442,16 @@ def with_interval(figure: dict[str, Any], percentage: bool, signed: bool = False
     return f"{figure['mean'] * scale:{sign}.{digits}f}{unit} [{low}, {high}]"
 
 
-def data_scaling_section(figures: dict[str, Any], confidence: float | None = None) -> str:
+def data_scaling_section(figures: dict[str, Any], confidence: float | None = None,
+                         source: str = DATA_SCALING) -> str:
     """The data-scaling benchmark's figures as tables: every share (means over its seeds), the fitted gain per
     doubling and its value at the full corpus's size, the capacity arm's paired gains, and the benchmark's
     conclusion, between the SCALING markers (the README holds the same block). Its intervals are at the level the
-    benchmark ran with; where eval.confidence (`confidence`) is now another, the section says so."""
+    benchmark ran with; where eval.confidence (`confidence`) is now another, the section says so. `source` is the
+    file the figures were read from, named in the section and in its errors."""
     missing = [key for key in SCALING_FIELDS if key not in figures]
     if missing:
-        raise UserError(f"{DATA_SCALING}: no {', '.join(missing)} (written by an older benchmarks/data_scaling.py); "
+        raise UserError(f"{source}: no {', '.join(missing)} (written by an older benchmarks/data_scaling.py); "
                         f"run python benchmarks/data_scaling.py again")
     level = percent(figures["confidence"])
     rows, models = figures["rows"], list(SCALING_MODELS)
@@ -483,7 +485,7 @@ def data_scaling_section(figures: dict[str, Any], confidence: float | None = Non
         f"scores every run on the same val texts: next-word top-3 at the 3/4 cut on {figures['val_texts_top3']:,} "
         f"texts, ROUGE-1 with the committed decoding on {figures['val_texts_rouge']:,}. Means over the seeds, "
         f"{level} intervals over {over}; perplexity is not compared, each share having its own vocabulary "
-        f"({DATA_SCALING}):",
+        f"({source}):",
         f"| share of train | training texts | vocabulary | top-3: {mix} | top-3: {alone} | ROUGE-1: {mix} | "
         f"ROUGE-1: {alone} |\n|---|---|---|---|---|---|---|\n{shares}",
         f"A straight line in log2(training texts), refitted in every resample: the gain per doubling, and where it "
@@ -604,7 +606,7 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
                  markdown_table(gpt2_sweep),
                  "![Generation sweep](../plots/gpt2_generation_sweep.png)",
                  "## Short of data or of capacity?",
-                 (data_scaling_section(json.loads((root / data_scaling).read_text()), eval_config.confidence)
+                 (data_scaling_section(json.loads((root / data_scaling).read_text()), eval_config.confidence, str(data_scaling))
                   if data_scaling and (root / data_scaling).exists() else
                   "Not measured for this report: `python benchmarks/data_scaling.py` measures it."),
                  "## For the phone",
