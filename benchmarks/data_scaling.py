@@ -332,7 +332,8 @@ def conclusion(trend: dict, gains: list[dict], full_texts: int, table: list[dict
     at_all = [g for g in gains if g["share"] == "1"]
     wider = any(capacity_pays(g) for g in at_all)
     if not at_all:
-        reached = [g for g in gains if g["train_texts"] == max(x["train_texts"] for x in gains)]
+        largest = max((g["train_texts"] for g in gains), default=None)  # None: no capacity runs (--hidden or --hidden-shares empty)
+        reached = [g for g in gains if g["train_texts"] == largest]
         pays = any(capacity_pays(g) for g in reached)
         so_far = "" if not reached else (
             f"At {reached[0]['share']} of train, the largest share the capacity arm has reached, "
@@ -391,15 +392,15 @@ def main() -> None:
     mine = assign_parts(plan, parts, base, load_config(LSTMConfig, "lstm").hidden_dim)[part - 1]
     records = {key: run(*key, train_texts, val_texts, examples, decoding, kept, work=args.work)
                for key in plan if key in mine}  # this part's runs first, then whatever the other parts have kept
-    records = {key: records[key] if key in mine else run(*key, train_texts, val_texts, examples, decoding, kept,
-                                                           train=False) for key in plan}
+    records |= {key: run(*key, train_texts, val_texts, examples, decoding, kept, train=False)
+                for key in plan if key not in mine}
     if any(r is None for r in records.values()):
         print(f"part {args.part} done; the figures wait for the other parts' runs ({RUNS_DIR}): run this again "
               f"without --part once they are kept")
         return
     scored = {"top3": len(examples), "rouge1": min(len(examples), load_config(LSTMEvalConfig, "lstm_eval").sweep_texts)}
-    for key, r in records.items():
-        counts = {m: len(r["scores"]["mixture"][m]) for m in METRICS}
+    for key in plan:  # in the plan's order, so every --part names the same stale run first
+        counts = {m: len(records[key]["scores"]["mixture"][m]) for m in METRICS}
         if counts != scored:
             raise SystemExit(f"{run_file(*key)}: scored on {counts} val texts, the parameters now give {scored} "
                              f"(eval or lstm_eval changed since it ran): delete it to run it again")
