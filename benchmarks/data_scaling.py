@@ -332,7 +332,7 @@ def conclusion(trend: dict, gains: list[dict], full_texts: int, table: list[dict
     at_all = [g for g in gains if g["share"] == "1"]
     wider = any(capacity_pays(g) for g in at_all)
     if not at_all:
-        largest = max((g["train_texts"] for g in gains), default=None)  # None: no capacity runs (--hidden or --hidden-shares empty)
+        largest = max((g["train_texts"] for g in gains), default=None)  # None: no capacity runs at all
         reached = [g for g in gains if g["train_texts"] == largest]
         pays = any(capacity_pays(g) for g in reached)
         so_far = "" if not reached else (
@@ -398,7 +398,8 @@ def main() -> None:
         print(f"part {args.part} done; the figures wait for the other parts' runs ({RUNS_DIR}): run this again "
               f"without --part once they are kept")
         return
-    scored = {"top3": len(examples), "rouge1": min(len(examples), load_config(LSTMEvalConfig, "lstm_eval").sweep_texts)}
+    sweep_texts = load_config(LSTMEvalConfig, "lstm_eval").sweep_texts
+    scored = {"top3": len(examples), "rouge1": min(len(examples), sweep_texts)}
     for key in plan:  # in the plan's order, so every --part names the same stale run first
         counts = {m: len(records[key]["scores"]["mixture"][m]) for m in METRICS}
         if counts != scored:
@@ -410,7 +411,7 @@ def main() -> None:
     figures = summarise(data, capacity, full, config)
     print(figures["conclusion"])
     written = {"recipe_hash": kept, "val_texts_top3": len(examples),
-               "val_texts_rouge": load_config(LSTMEvalConfig, "lstm_eval").sweep_texts,
+               "val_texts_rouge": sweep_texts,
                "full_corpus_train_texts": full, "confidence": config.confidence, **figures}
     check_fields(written)
     write_results(Path(DATA_SCALING).stem, written)
