@@ -26,9 +26,9 @@ above the difference that another seed of the recipe's shape alone makes there (
 that other seed's run is trained here while train.seed's is the committed model, so the yardstick also holds any
 difference between train_lstm and this script's training (there should be none: the same Trainer). Whether width
 could pay as much as one more doubling of data is read the other way round: excluded only when every wider LSTM's
-interval top, raised by that seed difference, stays below the line's gain per doubling (`against_a_doubling`).
-Until the capacity arm has run at all of train, the conclusion says this at the largest share it has reached and
-leaves data against capacity open.
+interval top, raised by that seed difference, stays below the low end of the gain per doubling's interval
+(`against_a_doubling`). Until the capacity arm has run at all of train, the conclusion says this at the largest
+share it has reached and leaves data against capacity open.
 
 Each finished run's per-text scores are kept in reports/benchmarks/data_scaling_runs/<run>.json (numbers only,
 keyed by a hash of the recipe and the decoding; the scoring's size is checked, the val split is DVC's), so an
@@ -294,11 +294,14 @@ def capacity_pays(gain: dict) -> bool:
 
 
 def against_a_doubling(gains: list[dict], line: dict) -> str:
-    """Whether the wider LSTMs' intervals exclude a gain as large as one doubling of the data gives (the line's
-    slope): excluded only when every interval's top, widened by `seed_yardstick` the other way, stays below it."""
+    """Whether the wider LSTMs' intervals exclude a gain as large as one doubling of the data gives: excluded only
+    when every interval's top, widened by `seed_yardstick` the other way, stays below the low end of the slope's
+    interval (the smallest gain a doubling is measured to give; its point estimate would claim more than is known)."""
     reach = max(g["mixture"]["top3"]["interval"][1] + seed_yardstick(g) for g in gains)
-    excluded = reach < line["per_doubling"]
-    return (f"a width gain as large as one doubling's ({line['per_doubling'] * 100:+.1f} points on the line) is "
+    smallest = line["per_doubling_interval"][0]
+    excluded = reach < smallest
+    return (f"a width gain as large as one doubling's (at least {smallest * 100:+.1f} points, the low end of the "
+            f"line's interval) is "
             f"{'' if excluded else 'not '}excluded: the wider LSTMs' intervals (one seed per width, over texts) "
             f"widened by another seed's difference reach {reach * 100:+.1f}")
 

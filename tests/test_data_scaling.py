@@ -115,9 +115,12 @@ def test_a_capacity_arm_short_of_all_of_train_says_what_its_largest_share_shows(
     wider = record(2, 42, 0.30, hidden=1024)  # exactly the recipe shape's hits at 1/2
     figures = data_scaling.summarise(data, [wider], 64_000 * 4, config)
     reach = figures["capacity"][0]["mixture"]["top3"]["interval"][1] * 100
+    smallest = figures["trend"]["mixture"]["top3"]["per_doubling_interval"][0] * 100
+    assert reach < smallest < 5.0  # the line's low end, not its 5-point slope, is what the reach is held against
     assert figures["conclusion"].endswith(
         "At 1/2 of train, the largest share the capacity arm has reached, no wider LSTM pays measurably; a width "
-        "gain as large as one doubling's (+5.0 points on the line) is excluded: the wider LSTMs' intervals (one seed "
+        f"gain as large as one doubling's (at least {smallest:+.1f} points, the low end of the line's interval) is "
+        "excluded: the wider LSTMs' intervals (one seed "
         f"per width, over texts) widened by another seed's difference reach {reach:+.1f}. The capacity arm has not "
         "run at all of train yet, so data against capacity stays open.")
     gaining = record(2, 42, 0.38, hidden=1024)  # 8 points more than the recipe's shape at 1/2
@@ -134,7 +137,8 @@ def test_the_largest_share_reached_decides_and_its_reach_is_widened_by_the_seed_
     wide = [record(4, 42, 0.40, hidden=1024), record(2, 42, 0.32, hidden=1024)]  # at 1/2: 8 texts more
     figures = data_scaling.summarise(data, wide, 64_000 * 4, config)
     top, line = figures["capacity"][1]["mixture"]["top3"]["interval"][1], figures["trend"]["mixture"]["top3"]
-    assert top < line["per_doubling"] < top + 0.04  # only the yardstick brings it up to a doubling's gain
+    # only the yardstick brings it up to the smallest gain a doubling is measured to give
+    assert top < line["per_doubling_interval"][0] < top + 0.04
     words = figures["conclusion"]
     assert ("At 1/2 of train, the largest share the capacity arm has reached, no wider LSTM pays measurably; a "
             "width gain as large as one doubling's") in words
@@ -159,3 +163,16 @@ def test_a_figures_file_without_a_field_the_section_reads_is_refused_by_name():
     with pytest.raises(SystemExit, match="reads conclusion"):
         data_scaling.check_fields({field: None for field in SCALING_FIELDS if field != "conclusion"})
     data_scaling.check_fields({field: None for field in SCALING_FIELDS if field not in data_scaling.ADDED_FIELDS})
+
+
+def test_a_doubling_is_excluded_only_below_the_low_end_of_the_slopes_interval():
+    """A reach of +1.7 points lies below the slope's estimate (+1.9) but above its interval's low end (+1.6): a
+    width gain that large is not excluded; a reach of +1.5 is."""
+    line = {"per_doubling": 0.019, "per_doubling_interval": [0.016, 0.023]}
+
+    def wider(top):
+        return {"mixture": {"top3": {"mean": 0.0, "interval": [-0.01, top]}}, "seed_difference": None}
+
+    assert "is not excluded" in data_scaling.against_a_doubling([wider(0.017)], line)
+    words = data_scaling.against_a_doubling([wider(0.015)], line)
+    assert "(at least +1.6 points, the low end of the line's interval) is excluded" in words and "reach +1.5" in words
