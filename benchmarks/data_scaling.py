@@ -293,17 +293,24 @@ def capacity_pays(gain: dict) -> bool:
     return gain["mixture"]["top3"]["interval"][0] > seed_yardstick(gain)
 
 
+def widest_reach(gains: list[dict]) -> float:
+    """The largest top-3 gain the wider LSTMs' intervals leave open: each interval's top, widened by
+    `seed_yardstick` the other way."""
+    return max(g["mixture"]["top3"]["interval"][1] + seed_yardstick(g) for g in gains)
+
+
+def doubling_excluded(gains: list[dict], line: dict) -> bool:
+    """Whether the wider LSTMs exclude a gain as large as one doubling of the data gives: only when `widest_reach`
+    stays below the low end of the slope's interval (its point estimate would claim more than is measured)."""
+    return widest_reach(gains) < line["per_doubling_interval"][0]
+
+
 def against_a_doubling(gains: list[dict], line: dict) -> str:
-    """Whether the wider LSTMs' intervals exclude a gain as large as one doubling of the data gives: excluded only
-    when every interval's top, widened by `seed_yardstick` the other way, stays below the low end of the slope's
-    interval (the smallest gain a doubling is measured to give; its point estimate would claim more than is known)."""
-    reach = max(g["mixture"]["top3"]["interval"][1] + seed_yardstick(g) for g in gains)
-    smallest = line["per_doubling_interval"][0]
-    excluded = reach < smallest
-    return (f"a width gain as large as one doubling's (at least {smallest * 100:+.1f} points, the low end of the "
-            f"line's interval) is "
-            f"{'' if excluded else 'not '}excluded: the wider LSTMs' intervals (one seed per width, over texts) "
-            f"widened by another seed's difference reach {reach * 100:+.1f}")
+    """`doubling_excluded` in words, with the figures it compares."""
+    return (f"a width gain as large as one doubling's ({line['per_doubling_interval'][0] * 100:+.1f} points, the low "
+            f"end of the line's interval) is {'' if doubling_excluded(gains, line) else 'not '}excluded: the wider "
+            f"LSTMs' intervals (one seed per width, over texts) widened by another seed's difference reach "
+            f"{widest_reach(gains) * 100:+.1f}")
 
 
 def conclusion(trend: dict, gains: list[dict], full_texts: int, table: list[dict], config: EvalConfig) -> str:
@@ -344,9 +351,12 @@ def conclusion(trend: dict, gains: list[dict], full_texts: int, table: list[dict
             + (f"; {against_a_doubling(reached, line)}" if data_pays and not pays else "") + ". ")
         verdict = f"{so_far}The capacity arm has not run at all of train yet, so data against capacity stays open."
     elif data_pays and not wider:
+        # "rather than of width" only when width is shown to pay less than a doubling; else the weaker claim
+        answer = ("the light model is short of data rather than of width at the widths tried"
+                  if doubling_excluded(at_all, line) else
+                  "more data is measured to pay and more width is not shown to, at the widths tried")
         verdict = (f"On next-word top-3, more tweets pay measurably and the wider LSTMs do not at all of train, so "
-                   f"the light model is short of data rather than of width at the widths tried; "
-                   f"{against_a_doubling(at_all, line)}.")
+                   f"{answer}; {against_a_doubling(at_all, line)}.")
     elif wider and not data_pays:
         verdict = "On next-word top-3, the wider LSTMs pay measurably at all of train and more tweets do not."
     elif wider:
