@@ -317,8 +317,10 @@ def conclusion(trend: dict, gains: list[dict], full_texts: int, table: list[dict
     """The answer in words, from the intervals, on the LSTM + n-gram's next-word top-3 (ROUGE-1 beside it): more
     data pays when the gain per doubling's interval lies above 0; more width when a wider LSTM's gain at all of
     train passes `capacity_pays`; where data pays and width does not, `against_a_doubling` says whether width could
-    still pay as much as data. Until the capacity arm reaches all of train, the same is said at the largest share it
-    has reached, and the question stays open. A figure not measurably above 0 is said to be so, not to be 0."""
+    still pay as much as data, and "short of data rather than of width" is said only when `doubling_excluded` rules
+    that out (else the weaker "more width is not shown to"). Until the capacity arm reaches all of train, the same is
+    said at the largest share it has reached, and the question stays open. A figure not measurably above 0 is said
+    to be so, not to be 0."""
     line, rouge = trend["mixture"]["top3"], trend["mixture"]["rouge1"]
     low, high = line["per_doubling_interval"]
     data_pays = low > 0

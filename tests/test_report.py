@@ -104,3 +104,58 @@ def test_a_sweep_across_vocabularies_is_compared_on_its_task_metric_not_perplexi
     assert "same vocabulary only" in sentence and "against a (" not in sentence  # a differs in the lr too
     assert vocabulary_sentence(table[table["tokenizer.vocab_size"] == 10000]).startswith("Every row has the same")
     assert "no two rows differ in the vocabulary alone" in vocabulary_sentence(table.drop(index=1))
+
+
+def test_a_vocabulary_sweep_against_its_base_quotes_the_paired_interval_and_the_minimum_count():
+    import pandas as pd
+
+    from text_autocomplete.report import vocabulary_sentence
+
+    table = pd.DataFrame({"experiment": ["base", "v20k", "v30k"], "tokenizer.vocab_size": [10000, 20000, 30000],
+                          "tokenizer.min_frequency": [2, 2, 1], "train.lr": [0.006] * 3,
+                          "lstm_val_top3": [0.28, 0.29, 0.27],
+                          "lstm_top3_vs_base": ["+0.0000 [+0.0000, +0.0000]", "+0.0100 [+0.0010, +0.0190]",
+                                                "-0.0100 [-0.0200, -0.0010]"]})
+    sentence = vocabulary_sentence(table)
+    assert ("v20k (20,000 words, min_frequency 2) 0.2900 against base (10,000 words, min_frequency 2, otherwise the "
+            "same) 0.2800, paired top-3 differences over the same texts: the LSTM alone +0.0100 [+0.0010, +0.0190]") in sentence
+    assert "v30k (30,000 words, min_frequency 1) 0.2700 against base" in sentence and "no interval" not in sentence
+    # the minimum count alone makes another vocabulary: the rows are not compared on perplexity
+    same_size = table.assign(**{"tokenizer.vocab_size": 10000})
+    assert vocabulary_sentence(same_size).startswith("Perplexity compares rows of the same vocabulary only")
+
+
+def test_a_paired_vocabulary_sweep_pairs_with_its_base_even_where_another_vocabulary_is_commoner():
+    import pandas as pd
+
+    from text_autocomplete.report import vocabulary_sentence
+
+    # The base (10k) is not the commonest vocabulary; a setting empty in old tables (NaN) matches itself; the 20k row
+    # at another rate pairs with the 10k row at that rate, a mean without an interval.
+    table = pd.DataFrame({"experiment": ["base", "v20k", "v20k_lr", "lr"], "tokenizer.vocab_size": [1e4, 2e4, 2e4, 1e4],
+                          "tokenizer.min_frequency": [2, 2, 2, 2], "train.lr": [0.006, 0.006, 0.01, 0.01],
+                          "lstm.weight_drop": [float("nan")] * 4, "lstm_val_top3": [0.28, 0.29, 0.30, 0.27],
+                          "lstm_top3_vs_base": ["+0.0000 [+0.0000, +0.0000]", "+0.0100 [+0.0010, +0.0190]",
+                                                "+0.0200 [+0.0100, +0.0300]", "-0.0100 [-0.0200, +0.0000]"],
+                          "mix_top3_vs_base": ["+0.0000 [+0.0000, +0.0000]", "+0.0050 [-0.0040, +0.0140]",
+                                               "+0.0100 [+0.0000, +0.0200]", "-0.0050 [-0.0100, +0.0000]"]})
+    sentence = vocabulary_sentence(table)
+    assert ("v20k (20,000 words, min_frequency 2) 0.2900 against base (10,000 words, min_frequency 2, otherwise the "
+            "same) 0.2800, paired top-3 differences over the same texts: the LSTM alone +0.0100 [+0.0010, +0.0190], "
+            "the mixture +0.0050 [-0.0040, +0.0140]") in sentence
+    assert "v20k_lr (20,000 words, min_frequency 2) 0.3000 against lr (10,000 words" in sentence
+    assert "pairs without an interval are means" in sentence and "against v20k" not in sentence
+
+
+def test_an_unpaired_sweep_compares_with_the_commonest_vocabulary_as_a_whole_not_column_by_column():
+    import pandas as pd
+
+    from text_autocomplete.report import vocabulary_sentence
+
+    # Column by column the commonest size is 10k and the commonest min_frequency 2: a vocabulary no row has.
+    table = pd.DataFrame({"experiment": ["a", "b", "c", "d", "e"], "tokenizer.vocab_size": [1e4, 1e4, 2e4, 3e4, 4e4],
+                          "tokenizer.min_frequency": [1, 1, 2, 2, 2], "train.lr": [0.006, 0.01, 0.006, 0.006, 0.006],
+                          "val_rouge1": [0.11, 0.10, 0.12, 0.13, 0.14]})
+    sentence = vocabulary_sentence(table)
+    assert "c (20,000 words, min_frequency 2) 0.1200 against a (10,000 words, min_frequency 1, otherwise" in sentence
+    assert sentence.endswith("which kept no per-text scores: no paired interval).")

@@ -585,10 +585,12 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
     for sweep in (root / sweep for sweep in lstm_sweeps):  # paths under root, like every other file read here
         if sweep.exists():
             table = pd.read_csv(sweep)
+            whose = ("both models' paired differences" if "mix_top3_vs_base" in table.columns else
+                     "the LSTM alone's paired difference")
             scored = ("; the models also scored on val by the task: next-word top-3 at the cut and keystroke "
-                      "savings, the LSTM alone (`lstm_`) and the mixture (`mix_`), and the LSTM alone's paired "
-                      "difference from the first row named in the sweep (`_vs_base`, with its "
-                      f"{percent(eval_config.confidence)} interval)" if "lstm_val_top3" in table.columns else "")
+                      f"savings, the LSTM alone (`lstm_`) and the mixture (`mix_`), and {whose} from the first row "
+                      f"named in the sweep (`_vs_base`, with its {percent(eval_config.confidence)} interval)"
+                      if "lstm_val_top3" in table.columns else "")
             sections += [f"LSTM hyper-parameters, one `dvc exp run` each, scored on val (`benchmarks/lstm_sweep.sh`, "
                          f"`{sweep.name}`{scored}):", markdown_table(table), vocabulary_sentence(table)]
     sections += ["Kneser-Ney n-gram orders on val perplexity (every word and end of text; the lowest is used):",
@@ -624,27 +626,50 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
 def vocabulary_sentence(table: pd.DataFrame) -> str:
     """What a sweep table can compare across vocabularies: perplexity only within one (a larger vocabulary has fewer
     `<unk>` events, so its perplexity is higher by construction), a task metric across them, between two runs that
-    differ in the vocabulary alone."""
-    vocabulary = "tokenizer.vocab_size"
+    differ in the vocabulary alone (its size and, where the table has it, the minimum count of a word). In a table
+    paired against its base (its first row, where the table has `lstm_top3_vs_base`) the rows are compared with the
+    base, quoting the paired top-3 intervals (the LSTM alone's, and the mixture's where the table has them)."""
+    size, frequency = "tokenizer.vocab_size", "tokenizer.min_frequency"
+    vocabulary = [c for c in (size, frequency) if c in table.columns]
     task = next((c for c in ("lstm_val_top3", "best_val_rouge1", "val_rouge1") if c in table.columns), None)
-    if vocabulary not in table.columns or table[vocabulary].nunique() < 2:
+    if size not in table.columns or len(table[vocabulary].drop_duplicates()) < 2:
         return "Every row has the same vocabulary, so their perplexities compare."
     lead = ("Perplexity compares rows of the same vocabulary only (a larger vocabulary has fewer `<unk>` events, so "
             "its perplexity is higher by construction)")
     if task is None:
         return f"{lead}; this table has no task metric to compare across vocabularies."
-    settings = [c for c in table.columns if "." in c and c != vocabulary]  # the swept parameters
-    common = table[vocabulary].mode()[0]
-    pairs = []
-    for _, row in table[table[vocabulary] != common].iterrows():
-        same = table[(table[vocabulary] == common) & (table[settings] == row[settings]).all(axis=1)]
-        for _, other in same.iterrows():
-            pairs.append(f"{row['experiment']} ({int(row[vocabulary]):,} words) {fmt(row[task])} against "
-                         f"{other['experiment']} ({int(common):,} words, otherwise the same) {fmt(other[task])}")
+    paired = task == "lstm_val_top3" and "lstm_top3_vs_base" in table.columns
+    settings = [c for c in table.columns if "." in c and c not in vocabulary]  # the swept parameters
+
+    def words(row: pd.Series) -> str:
+        seen = (f", min_frequency {int(row[frequency])}" if frequency in vocabulary and pd.notna(row[frequency])
+                else "")
+        return f"{int(row[size]):,} words{seen}"
+
+    # A row's vocabulary and settings as text, so that a value missing from both rows (NaN) matches itself
+    def key(columns: list[str]) -> pd.Series:
+        return table[columns].apply(lambda row: "/".join(map(str, row)), axis=1) if columns else pd.Series(
+            "", table.index)
+
+    vocab_key, setting_key = key(vocabulary), key(settings)
+    common = vocab_key.iloc[0] if paired else vocab_key.value_counts().idxmax()  # the base, else the commonest
+    pairs, unpaired, with_interval = [], False, False
+    for index, row in table[vocab_key != common].iterrows():
+        for other_index, other in table[(vocab_key == common) & (setting_key == setting_key[index])].iterrows():
+            interval = paired and other_index == table.index[0]
+            unpaired, with_interval = unpaired or not interval, with_interval or interval
+            quoted = ", ".join(f"{who} {row[column]}" for who, column in (("the LSTM alone", "lstm_top3_vs_base"),
+                                                                          ("the mixture", "mix_top3_vs_base"))
+                               if column in table.columns)
+            pairs.append(f"{row['experiment']} ({words(row)}) {fmt(row[task])} against {other['experiment']} "
+                         f"({words(other)}, otherwise the same) {fmt(other[task])}"
+                         + (f", paired top-3 differences over the same texts: {quoted}" if interval else ""))
     if not pairs:
         return f"{lead}; no two rows differ in the vocabulary alone."
+    note = ("pairs without an interval are means on the sweep's val texts, which kept no per-text scores"
+            if with_interval else "means on the sweep's val texts, which kept no per-text scores: no paired interval")
     return (f"{lead}; across vocabularies the task metric does, {task.replace('_', ' ')}: " + "; ".join(pairs)
-            + " (means on the sweep's val texts, which kept no per-text scores: no paired interval).")
+            + (f" ({note})." if unpaired else "."))
 
 
 def sweep_rule(record: dict[str, Any], eval_config: EvalConfig, listed: bool = False) -> str:
