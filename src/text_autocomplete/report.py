@@ -653,23 +653,23 @@ def vocabulary_sentence(table: pd.DataFrame) -> str:
 
     vocab_key, setting_key = key(vocabulary), key(settings)
     common = vocab_key.iloc[0] if paired else vocab_key.value_counts().idxmax()  # the base, else the commonest
-    pairs, unpaired, with_interval = [], False, False
+    intervals = [(who, column) for who, column in (("the LSTM alone", "lstm_top3_vs_base"),
+                                                   ("the mixture", "mix_top3_vs_base")) if column in table.columns]
+    pairs = []  # (words, whether quoted with the paired interval)
     for index, row in table[vocab_key != common].iterrows():
         for other_index, other in table[(vocab_key == common) & (setting_key == setting_key[index])].iterrows():
             interval = paired and other_index == table.index[0]
-            unpaired, with_interval = unpaired or not interval, with_interval or interval
-            quoted = ", ".join(f"{who} {row[column]}" for who, column in (("the LSTM alone", "lstm_top3_vs_base"),
-                                                                          ("the mixture", "mix_top3_vs_base"))
-                               if column in table.columns)
-            pairs.append(f"{row['experiment']} ({words(row)}) {fmt(row[task])} against {other['experiment']} "
-                         f"({words(other)}, otherwise the same) {fmt(other[task])}"
-                         + (f", paired top-3 differences over the same texts: {quoted}" if interval else ""))
+            quoted = (", paired top-3 differences over the same texts: "
+                      + ", ".join(f"{who} {row[column]}" for who, column in intervals) if interval else "")
+            pairs.append((f"{row['experiment']} ({words(row)}) {fmt(row[task])} against {other['experiment']} "
+                          f"({words(other)}, otherwise the same) {fmt(other[task])}{quoted}", interval))
     if not pairs:
         return f"{lead}; no two rows differ in the vocabulary alone."
     note = ("pairs without an interval are means on the sweep's val texts, which kept no per-text scores"
-            if with_interval else "means on the sweep's val texts, which kept no per-text scores: no paired interval")
-    return (f"{lead}; across vocabularies the task metric does, {task.replace('_', ' ')}: " + "; ".join(pairs)
-            + (f" ({note})." if unpaired else "."))
+            if any(interval for _, interval in pairs) else
+            "means on the sweep's val texts, which kept no per-text scores: no paired interval")
+    return (f"{lead}; across vocabularies the task metric does, {task.replace('_', ' ')}: "
+            + "; ".join(text for text, _ in pairs) + ("." if all(interval for _, interval in pairs) else f" ({note})."))
 
 
 def sweep_rule(record: dict[str, Any], eval_config: EvalConfig, listed: bool = False) -> str:
