@@ -46,8 +46,10 @@ import math
 import shutil
 import tempfile
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -74,6 +76,7 @@ RUNS_DIR = RESULTS_DIR / f"{Path(DATA_SCALING).stem}_runs"
 assert Path(DATA_SCALING).parent == RESULTS_DIR, "the report reads the file this benchmark writes"
 MODELS = ("mixture", "lstm")  # the shipped LSTM + n-gram, the LSTM alone
 METRICS = ("top3", "rouge1")
+CAPACITY_HIDDEN = (1024, 1536)  # the capacity arm's widths (benchmarks/capacity_cuda.py trains the widest on a GPU)
 
 
 def recipe() -> dict:
@@ -83,17 +86,24 @@ def recipe() -> dict:
             "mixture": asdict(load_config(MixtureConfig, "mixture"))}
 
 
+def recipe_hash(decoding: LSTMDecoding) -> str:
+    """What a kept run's record is keyed by: the training recipe and the decoding it was scored with."""
+    return hashlib.sha256(json.dumps([recipe(), asdict(decoding)], sort_keys=True).encode()).hexdigest()[:16]
+
+
 def train_on(texts: list[str], val_texts: list[str], folder: Path, seed: int,
-             hidden: int | None) -> tuple[LSTMWithNgram, Tokenizer]:
-    """train_lstm's recipe on `texts` with training seed `seed` (and `hidden` LSTM units, if given)."""
+             hidden: int | None, live: Any = None) -> tuple[LSTMWithNgram, Tokenizer]:
+    """train_lstm's recipe on `texts` with training seed `seed` (and `hidden` LSTM units, if given), logging its
+    epochs to `live` (anything with dvclive's step, log_metric, next_step and summary; default: a dvclive Live in
+    `folder`)."""
     lstm = load_config(LSTMConfig, "lstm")
     trainer = Trainer(texts, val_texts, replace(lstm, hidden_dim=hidden or lstm.hidden_dim),
                       load_config(TokenizerConfig, "tokenizer"), replace(load_config(TrainConfig, "train"), seed=seed,
                                                                           max_texts=0),
                       load_config(EvalConfig, "eval"), load_config(DataConfig, "data"), folder / "model",
                       folder / "checkpoint.pt")
-    with Live(str(folder / "live"), save_dvc_exp=False, dvcyaml=False) as live:
-        trainer.fit(live)
+    with Live(str(folder / "live"), save_dvc_exp=False, dvcyaml=False) if live is None else nullcontext(live) as log:
+        trainer.fit(log)
     tokenizer = trainer.tokenizer
     train_ids, val_ids = (encode_texts(tokenizer, t, add_bos=False, add_eos=False) for t in (texts, val_texts))
     ngram, _ = fit_best_order(train_ids, val_ids, load_config(NgramConfig, "ngram"), tokenizer.get_vocab_size())
@@ -184,6 +194,12 @@ def assign_parts(plan: list[tuple], parts: int, base: int, hidden_dim: int) -> l
     return assigned
 
 
+def text_resamples(rng: np.random.Generator, n_texts: dict[str, int], samples: int) -> dict[str, np.ndarray]:
+    """Per metric, `samples` bootstrap resamples of its val texts (resamples x texts), drawn in METRICS order: every
+    figure paired over these texts uses the same resamples."""
+    return {m: rng.integers(0, n_texts[m], size=(samples, n_texts[m])) for m in METRICS}
+
+
 def resampled_means(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Mean of `values` (texts,) in each bootstrap resample of the texts (`rows`: resamples x texts)."""
     return values[rows].mean(axis=1)
@@ -230,7 +246,7 @@ def summarise(data: dict[int, list[dict]], capacity: list[dict], full_texts: int
     x = np.log2([data[s][0]["train_texts"] for s in shares])
     rng = np.random.default_rng(config.seed)
     n_texts = {m: len(data[shares[0]][0]["scores"]["mixture"][m]) for m in METRICS}
-    rows = {m: rng.integers(0, n, size=(config.bootstrap_samples, n)) for m, n in n_texts.items()}
+    rows = text_resamples(rng, n_texts, config.bootstrap_samples)
     resampled = {(s, model, m): seeds_and_texts_resampled(data[s], model, m, rows[m], rng)
                  for model in MODELS for m in METRICS for s in shares}
     mean = {(s, model, m): float(np.mean([np.mean(r["scores"][model][m]) for r in data[s]]))
@@ -380,7 +396,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shares", type=int, nargs="+", default=[16, 8, 4, 2, 1], help="train on 1/s of train")
     parser.add_argument("--seeds", type=int, default=2, help="training seeds per share")
-    parser.add_argument("--hidden", type=int, nargs="*", default=[1024, 1536], help="the capacity arm's LSTM units")
+    parser.add_argument("--hidden", type=int, nargs="*", default=list(CAPACITY_HIDDEN),
+                        help="the capacity arm's LSTM units")
     parser.add_argument("--hidden-shares", type=int, nargs="*", default=[2, 1], help="shares the capacity arm runs at")
     parser.add_argument("--part", default="1/1", help="K/N: train only the K-th of N parts of about equal cost (N "
                         "processes side by side, e.g. OMP_NUM_THREADS=1 each); the figures are written once every run is kept")
@@ -399,7 +416,7 @@ def main() -> None:
     train_texts, val_texts = read_texts(TRAIN_CSV), read_texts(VAL_CSV)
     examples = load_examples(None, load_config(DataConfig, "data"), config, VAL_CSV)
     decoding = committed_decoding()
-    kept = hashlib.sha256(json.dumps([recipe(), asdict(decoding)], sort_keys=True).encode()).hexdigest()[:16]
+    kept = recipe_hash(decoding)
     base = load_config(TrainConfig, "train").seed
     seeds = [base + i for i in range(args.seeds)]
     plan = ([(s, seed, None) for s in sorted(args.shares, reverse=True) for seed in seeds]

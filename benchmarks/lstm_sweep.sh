@@ -16,8 +16,11 @@
 #   bash benchmarks/lstm_sweep.sh vocab   # larger vocabularies (20k, 30k words) at full length against the committed
 #                                         #  recipe (10k) trained afresh, scored on val by the task
 #                                         #  -> reports/lstm_sweep_vocab.csv
+#   bash benchmarks/lstm_sweep.sh ensemble # a second seed of the committed recipe at full length, averaged with the
+#                                         #  vocab sweep's base10k (seed 42) and scored on val by
+#                                         #  benchmarks/seed_ensemble.py -> reports/benchmarks/seed_ensemble.json
 #
-# The report stage shows the tables named in paths.LSTM_SWEEPS. Run it from the project root, in the activated
+# The report stage shows the tables named in report.LSTM_SWEEPS. Run it from the project root, in the activated
 # virtual environment, after `dvc repro split`; confirm scores the committed run (git:HEAD) from its models in the
 # DVC cache, so it also needs the committed run reproduced (`dvc repro train_lstm`) or its models cached.
 set -euo pipefail
@@ -92,13 +95,23 @@ case "$SWEEP" in
     queue vocab20k -S tokenizer.vocab_size=20000 -S train.num_threads=1
     queue vocab30k_min1 -S tokenizer.vocab_size=30000 -S tokenizer.min_frequency=1 -S train.num_threads=1
     ;;
-  *) echo "usage: bash benchmarks/lstm_sweep.sh short|long|awd|confirm|vocab" >&2; exit 2 ;;
+  ensemble)
+    # The issue's two-model seed ensemble: the same recipe and data, another seed (initial weights, dropout masks,
+    # batch order). Its partner is the vocab sweep's base10k, run first.
+    common=()
+    queue seed43 -S train.seed=43
+    ;;
+  *) echo "usage: bash benchmarks/lstm_sweep.sh short|long|awd|confirm|vocab|ensemble" >&2; exit 2 ;;
 esac
 
 dvc queue start --jobs "$JOBS"
 until status=$(dvc queue status) && ! grep -Eq "Queued|Running" <<< "$status"; do sleep 20; done
 dvc queue status
 
+if [ "$SWEEP" = ensemble ]; then
+  python benchmarks/seed_ensemble.py base10k seed43
+  exit
+fi
 # Written aside and moved into place: a failed scoring leaves the last table, not an empty one
 python benchmarks/sweep_table.py $TASK "${names[@]}" > "$out.part"
 mv "$out.part" "$out"

@@ -5,8 +5,9 @@ from pathlib import Path
 from text_autocomplete.comparison import write_comparisons
 from text_autocomplete.evaluation import EvalConfig
 from text_autocomplete.params import load_config
-from text_autocomplete.paths import LSTM_SWEEPS, REPORT
-from text_autocomplete.report import DATA_SCALING, ReportConfig, build_report
+from text_autocomplete.paths import REPORT
+from text_autocomplete.report import (DATA_SCALING, LSTM_SWEEPS, PHONE_VOCAB, SEED_ENSEMBLE, VOCAB_SWEEP,
+                                      ReportConfig, build_report)
 from text_autocomplete.selection import BudgetConfig
 
 from _common import run_stage
@@ -17,7 +18,8 @@ def main() -> None:
     write_comparisons(Path("."), eval_config)
     report = build_report(Path("."), load_config(ReportConfig, "report"), load_config(BudgetConfig, "budget"),
                           eval_config, lstm_sweeps=LSTM_SWEEPS,
-                          data_scaling=DATA_SCALING)
+                          data_scaling=DATA_SCALING, vocab_sweep=VOCAB_SWEEP, seed_ensemble=SEED_ENSEMBLE,
+                          phone_vocab=PHONE_VOCAB)
     Path(REPORT).parent.mkdir(exist_ok=True)
     Path(REPORT).write_text(report.text)
     print(report.recommendation)

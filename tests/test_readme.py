@@ -15,12 +15,15 @@ from text_autocomplete.evaluation import EvalConfig
 from text_autocomplete.registry import PAIRS
 from text_autocomplete.report import (
     DATA_SCALING,
+    LEVERS_END,
+    LEVERS_START,
     SCALING_END,
     SCALING_START,
     SUMMARY_END,
     SUMMARY_START,
     ReportConfig,
     data_scaling_section,
+    levers_section,
     summary,
 )
 from text_autocomplete.selection import BudgetConfig
@@ -81,6 +84,14 @@ def test_layout_lists_every_module():
     assert not missing, f"README Layout does not list {missing}"
 
 
+def test_readme_levers_are_the_reports():
+    """The README's vocabulary, seed-ensemble and phone-vocabulary findings are the report's block, character for
+    character, and that block is made from the committed sweep table and benchmark figures."""
+    readme, report = (summary_block(text, LEVERS_START, LEVERS_END) for text in (README, REPORT.read_text()))
+    assert readme == report, "README.md: copy the block between the levers markers from reports/report.md"
+    assert report == levers_section(ROOT)
+
+
 def _load(name: str) -> dict:
     return json.loads((BENCHMARKS / f"{name}.json").read_text())
 
@@ -91,6 +102,13 @@ def _quoted() -> list[tuple[str, str]]:
     phone, fp32 = _load("keystroke_latency_phone"), _load("keystroke_latency_lstm")
     load, corpus, epoch = _load("serve_load"), _load("full_corpus_data"), _load("full_corpus_epoch_cpu")
     opened, alone = load["open_loop"], load["model_alone"]
+    gpu_epoch, gpu = _load("full_corpus_epoch_cuda"), _load("capacity_cuda")
+
+    def paired(figure: dict, scale: float, digits: int) -> str:
+        low, high = figure["interval"]
+        return f"{figure['mean'] * scale:+.{digits}f} [{low * scale:+.{digits}f}, {high * scale:+.{digits}f}]"
+
+    mix, seed = gpu["cuda_vs_cpu"]["mixture"], gpu["other_seed_vs_recipe_shape"]["mixture"]
     return [
         ("full_corpus_data", (f"{corpus['lines']:,} lines: prepare {corpus['prepare']['seconds']:.0f} s and "
                               f"{corpus['prepare']['peak_memory_gb']:.2f} GB at peak, split "
@@ -98,6 +116,14 @@ def _quoted() -> list[tuple[str, str]]:
         ("full_corpus_epoch_cpu", (f"{epoch['epoch_seconds'] / 60:.0f} minutes on this CPU, "
                                    f"{epoch['target_tokens_per_s']:,} target tokens/s, val loss "
                                    f"{epoch['val_loss_after_one_epoch']:.3f} after it")),
+        ("full_corpus_epoch_cuda", (f"{gpu_epoch['epoch_seconds']:.0f} s for that epoch, "
+                                    f"{gpu_epoch['target_tokens_per_s']:,} target tokens/s, val loss "
+                                    f"{gpu_epoch['val_loss_after_one_epoch']:.3f} after it")),
+        ("capacity_cuda", (f"widest LSTM ({gpu['hidden']:,} units) trained on all of train in "
+                           f"{gpu['train_seconds']:.0f} s with its n-gram ({len(gpu['epochs'])} epochs")),
+        ("capacity_cuda", (f"next-word top-3 {paired(mix['top3'], 100, 1)} points, ROUGE-1 "
+                           f"{paired(mix['rouge1'], 1, 4)} (the LSTM + n-gram; another seed of the recipe's shape "
+                           f"moves them {paired(seed['top3'], 100, 1)} and {paired(seed['rouge1'], 1, 4)})")),
         ("serve_load", (f"{load['typists']} typists each sending a keystroke every {load['interval_ms']:.0f} ms "
                         f"({opened['offered_per_s']:.0f} requests/s offered): p50 {opened['p50_ms']:.2f} ms, "
                         f"p95 {opened['p95_ms']:.2f} ms, p99 {opened['p99_ms']:.2f} ms per request, "
@@ -123,7 +149,7 @@ def _quoted() -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize("index", range(10))
+@pytest.mark.parametrize("index", range(len(_quoted())))
 def test_readme_figures_are_the_benchmarks(index):
     source, text = _quoted()[index]
     assert " ".join(text.split()) in " ".join(README.split()), (  # wherever the prose wraps

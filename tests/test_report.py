@@ -118,7 +118,9 @@ def test_a_vocabulary_sweep_against_its_base_quotes_the_paired_interval_and_the_
                                                 "-0.0100 [-0.0200, -0.0010]"]})
     sentence = vocabulary_sentence(table)
     assert ("v20k (20,000 words, min_frequency 2) 0.2900 against base (10,000 words, min_frequency 2, otherwise the "
-            "same) 0.2800, paired top-3 differences over the same texts: the LSTM alone +0.0100 [+0.0010, +0.0190]") in sentence
+            "same) 0.2800, paired differences over the same texts in top-3 (the LSTM alone +0.0100 [+0.0010, "
+            "+0.0190])") in sentence
+    assert "keystroke savings" not in sentence  # a table without those columns quotes none
     assert "v30k (30,000 words, min_frequency 1) 0.2700 against base" in sentence and "no interval" not in sentence
     # the minimum count alone makes another vocabulary: the rows are not compared on perplexity
     same_size = table.assign(**{"tokenizer.vocab_size": 10000})
@@ -138,11 +140,16 @@ def test_a_paired_vocabulary_sweep_pairs_with_its_base_even_where_another_vocabu
                           "lstm_top3_vs_base": ["+0.0000 [+0.0000, +0.0000]", "+0.0100 [+0.0010, +0.0190]",
                                                 "+0.0200 [+0.0100, +0.0300]", "-0.0100 [-0.0200, +0.0000]"],
                           "mix_top3_vs_base": ["+0.0000 [+0.0000, +0.0000]", "+0.0050 [-0.0040, +0.0140]",
-                                               "+0.0100 [+0.0000, +0.0200]", "-0.0050 [-0.0100, +0.0000]"]})
+                                               "+0.0100 [+0.0000, +0.0200]", "-0.0050 [-0.0100, +0.0000]"],
+                          "lstm_keys_saved_vs_base": ["+0.0000 [+0.0000, +0.0000]", "+0.0090 [+0.0060, +0.0120]",
+                                                      "+0.0010 [-0.0020, +0.0040]", "-0.0010 [-0.0040, +0.0020]"],
+                          "mix_keys_saved_vs_base": ["+0.0000 [+0.0000, +0.0000]", "+0.0080 [+0.0050, +0.0110]",
+                                                     "+0.0020 [-0.0010, +0.0050]", "-0.0020 [-0.0050, +0.0010]"]})
     sentence = vocabulary_sentence(table)
     assert ("v20k (20,000 words, min_frequency 2) 0.2900 against base (10,000 words, min_frequency 2, otherwise the "
-            "same) 0.2800, paired top-3 differences over the same texts: the LSTM alone +0.0100 [+0.0010, +0.0190], "
-            "the mixture +0.0050 [-0.0040, +0.0140]") in sentence
+            "same) 0.2800, paired differences over the same texts in top-3 (the LSTM alone +0.0100 [+0.0010, +0.0190], "
+            "the mixture +0.0050 [-0.0040, +0.0140]) and in keystroke savings (the LSTM alone +0.0090 [+0.0060, "
+            "+0.0120], the mixture +0.0080 [+0.0050, +0.0110])") in sentence
     assert "v20k_lr (20,000 words, min_frequency 2) 0.3000 against lr (10,000 words" in sentence
     assert "pairs without an interval are means" in sentence and "against v20k" not in sentence
 
@@ -159,3 +166,47 @@ def test_an_unpaired_sweep_compares_with_the_commonest_vocabulary_as_a_whole_not
     sentence = vocabulary_sentence(table)
     assert "c (20,000 words, min_frequency 2) 0.1200 against a (10,000 words, min_frequency 1, otherwise" in sentence
     assert sentence.endswith("which kept no per-text scores: no paired interval).")
+
+
+def test_the_seed_ensembles_sentence_words_each_difference_from_its_interval():
+    from text_autocomplete.report import paired_points, seed_ensemble_sentence
+
+    figures = {"command": "python benchmarks/seed_ensemble.py", "runs": {"base": "a", "other": "b"},
+               "seeds": {"base": 42, "other": 43}, "parameters_each": 1554434,
+               "ngram_weights": {"base": 0.3, "other": 0.3, "ensemble": 0.2},
+               "val_texts_top3": 2000, "val_texts_keyboard": 500, "confidence": 0.95,
+               "ensemble_vs_base": {"top3": [0.005, 0.001, 0.009], "keys_saved": [-0.001, -0.003, 0.001]},
+               "other_seed_vs_base": {"top3": [-0.004, -0.008, -0.0005], "keys_saved": [0.001, -0.002, 0.004]},
+               "lstm_alone_val_perplexity": {"base": 127.43, "other": 127.9, "ensemble": 120.12}}
+    sentence = seed_ensemble_sentence(figures, "reports/benchmarks/seed_ensemble.json")
+    assert ("mixed with the n-gram model at weight 0.2 (chosen for the pair on val perplexity), against a's mixture "
+            "(weight 0.3), paired over the same val texts (2,000 for top-3, 500 for keystroke savings; 95% intervals): "
+            "top-3 +0.50 points [+0.10, +0.90], higher; keystroke savings -0.10 points [-0.30, +0.10], no measurable "
+            "difference.") in sentence
+    assert ("The yardstick of a seed, b's LSTM in a's mixture against a's: top-3 -0.40 points [-0.80, -0.05], lower; "
+            "keystroke savings +0.10 points [-0.20, +0.40], no measurable difference.") in sentence
+    assert "a 127.43, b 127.90, the two averaged 120.12." in sentence and "seeds 42 and 43" in sentence
+    assert sentence.endswith("for every suggestion, 3,108,868 parameters in all: twice one LSTM's size and work.")
+    assert paired_points([0.0, 0.0, 0.0], "x") == "x +0.00 points [+0.00, +0.00], no measurable difference"
+
+
+def test_the_phone_vocabulary_sentence_says_which_runs_fit_the_budget():
+    from text_autocomplete.report import phone_vocab_sentence
+
+    def run(mb: float, fits: bool, cut: int, vocab: int) -> dict:
+        files = {"lstm_step.pte": int(mb * 1e6) - 1_600_000, "ngram.bin": 1_600_000}
+        return {"files_mb": mb, "files_bytes": files, "max_mb": 5.0, "fits": fits, "ngram_min_count": cut,
+                "vocab_size": vocab,
+                "parameters": vocab * 100, "top3_vs_base": [0.0015, -0.009, 0.012],
+                "keys_saved_vs_base": [0.0092, 0.0064, 0.0121]}
+
+    figures = {"command": "python benchmarks/phone_vocab.py", "base": "v10", "val_texts_top3": 2000,
+               "val_texts_keyboard": 500, "confidence": 0.95,
+               "runs": {"v10": run(4.516, True, 2, 10000), "v20": run(6.824, False, 2, 20000)}}
+    sentence = phone_vocab_sentence(figures, "reports/benchmarks/phone_vocab.json")
+    assert "with v10's (4.52 MB of phone files at n-gram cut-off 2, within the 5 MB budget)" in sentence
+    assert ("v20 (20,000 words, 2,000,000 LSTM parameters): 6.82 MB of phone files at n-gram cut-off 2 (the lowest "
+            "val perplexity), over the 5 MB budget, which no cut-off meets: the files other than the n-gram are "
+            "5.22 MB already; top-3 +0.15 points [-0.90, +1.20], no measurable difference; keystroke savings +0.92 "
+            "points [+0.64, +1.21], higher.") in sentence
+    assert "v10 (10,000 words" not in sentence  # the base is the yardstick, not a row of its own

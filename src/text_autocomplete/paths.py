@@ -87,7 +87,3 @@ GPT2_GENERATION_SWEEP = "gpt2_generation_sweep"
 PLOTS_DIR = "plots"
 MODEL_COMPARISON = "results/model_comparison.csv"  # ROUGE with intervals per model, for `dvc plots`
 REPORT = "reports/report.md"
-# Written by benchmarks/lstm_sweep.sh (short: sizes and rates at 2 epochs; long: 10 epochs; awd: regularisers,
-# shapes and rates at reduced cost; confirm: the best of those at full length), read by the report.
-LSTM_SWEEPS = ("reports/lstm_sweep.csv", "reports/lstm_sweep_long.csv", "reports/lstm_sweep_awd.csv",
-               "reports/lstm_sweep_confirm.csv")

@@ -27,6 +27,7 @@ from text_autocomplete.paths import (
     MIXTURE_WEIGHTS,
     MODEL_COMPARISON,
     NGRAM_ORDERS,
+    PHONE_NGRAM_FILE,
     PHONE_NGRAM_SWEEP,
     PLOTS_DIR,
     SPLIT_SIZES,
@@ -60,6 +61,20 @@ DATA_SCALING = "reports/benchmarks/data_scaling.json"
 SCALING_START = f"<!-- data and capacity: made by the report stage from {DATA_SCALING} -->"
 SCALING_END = "<!-- end of data and capacity -->"
 SCALING_MODELS = {"mixture": LABELS[SHIPPED], "lstm": LABELS[LSTM_ALONE]}  # the benchmark's models, as labelled
+# The sweep tables benchmarks/lstm_sweep.sh writes (short: sizes and rates at 2 epochs; long: 10 epochs; awd:
+# regularisers, shapes and rates at reduced cost; confirm: the best of those at full length; vocab: 10k, 20k and 30k
+# words at full length), and two levers measured beside them: a seed ensemble (benchmarks/seed_ensemble.py) and the
+# vocabulary on the phone (benchmarks/phone_vocab.py). Read by the report stage alone, so they are named here and
+# not in paths.py, which every stage depends on: a new table re-runs the report, not the pipeline.
+VOCAB_SWEEP = "reports/lstm_sweep_vocab.csv"
+LSTM_SWEEPS = ("reports/lstm_sweep.csv", "reports/lstm_sweep_long.csv", "reports/lstm_sweep_awd.csv",
+               "reports/lstm_sweep_confirm.csv", VOCAB_SWEEP)
+SEED_ENSEMBLE = "reports/benchmarks/seed_ensemble.json"
+PHONE_VOCAB = "reports/benchmarks/phone_vocab.json"
+# The vocabulary sweep's verdict and the two levers beside it, in words, between these markers: the README holds the
+# same block (tests/test_readme.py).
+LEVERS_START = "<!-- levers: made by the report stage from the vocabulary sweep and the benchmarks beside it -->"
+LEVERS_END = "<!-- end of levers -->"
 # What data_scaling_section reads from that file: benchmarks/data_scaling.py checks that it writes each of them.
 SCALING_FIELDS = ("command", "date", "recipe_hash", "confidence", "val_texts_top3", "val_texts_rouge",
                   "full_corpus_train_texts", "rows", "trend", "capacity", "conclusion")
@@ -442,6 +457,76 @@ def with_interval(figure: dict[str, Any], percentage: bool, signed: bool = False
     return f"{figure['mean'] * scale:{sign}.{digits}f}{unit} [{low}, {high}]"
 
 
+def paired_points(figure: list[float], name: str) -> str:
+    """A paired difference [mean, low, high] of a share, in points, and what its interval says: 'top-3 +0.15 points
+    [-0.90, +1.20], no measurable difference'."""
+    mean, low, high = (100 * v for v in figure)
+    verdict = "higher" if low > 0 else "lower" if high < 0 else "no measurable difference"
+    return f"{name} {mean:+.2f} points [{low:+.2f}, {high:+.2f}], {verdict}"
+
+
+def seed_ensemble_sentence(figures: dict[str, Any], source: str = SEED_ENSEMBLE) -> str:
+    """The seed ensemble's figures (benchmarks/seed_ensemble.py) in words, each difference worded from its interval."""
+    runs, seeds, level = figures["runs"], figures["seeds"], percent(figures["confidence"])
+    perplexity = figures["lstm_alone_val_perplexity"]
+
+    def both(key: str) -> str:
+        return (paired_points(figures[key]["top3"], "top-3") + "; "
+                + paired_points(figures[key]["keys_saved"], "keystroke savings"))
+
+    weights = figures["ngram_weights"]
+    return (f"A seed ensemble (`{figures['command']}`, `{source}`): the {runs['base']} and {runs['other']} LSTMs, the "
+            f"recipe at seeds {seeds['base']} and {seeds['other']} ({figures['parameters_each']:,} parameters each), "
+            f"averaged word by word and mixed with the n-gram model at weight {weights['ensemble']:g} (chosen for the "
+            f"pair on val perplexity), against {runs['base']}'s mixture (weight {weights['base']:g}), paired over the "
+            f"same val texts ({figures['val_texts_top3']:,} for top-3, {figures['val_texts_keyboard']:,} for keystroke "
+            f"savings; {level} intervals): {both('ensemble_vs_base')}. The yardstick of a seed, {runs['other']}'s LSTM "
+            f"in {runs['base']}'s mixture against {runs['base']}'s: {both('other_seed_vs_base')}. Val perplexity of "
+            f"the LSTMs alone (one vocabulary, so it compares): {runs['base']} {perplexity['base']:.2f}, "
+            f"{runs['other']} {perplexity['other']:.2f}, the two averaged {perplexity['ensemble']:.2f}. The ensemble "
+            f"runs both LSTMs for every suggestion, {2 * figures['parameters_each']:,} parameters in all: twice one "
+            f"LSTM's size and work.")
+
+
+def phone_vocab_sentence(figures: dict[str, Any], source: str = PHONE_VOCAB) -> str:
+    """The vocabulary arm on the phone (benchmarks/phone_vocab.py) in words: each run's phone files against the
+    budget, and its val figures paired with the base's phone."""
+    runs, base = figures["runs"], figures["base"]
+
+    def files(run: dict[str, Any]) -> str:
+        without = sum(b for name, b in run["files_bytes"].items() if name != PHONE_NGRAM_FILE) / 1e6
+        at = f"{run['files_mb']:.2f} MB of phone files at n-gram cut-off {run['ngram_min_count']}"
+        return (f"{at}, within the {run['max_mb']:g} MB budget" if run["fits"] else
+                f"{at} (the lowest val perplexity), over the {run['max_mb']:g} MB budget, which no cut-off meets: the "
+                f"files other than the n-gram are {without:.2f} MB already")
+
+    others = [f"{name} ({run['vocab_size']:,} words, {run['parameters']:,} LSTM parameters): {files(run)}; "
+              + paired_points(run["top3_vs_base"], "top-3") + "; "
+              + paired_points(run["keys_saved_vs_base"], "keystroke savings")
+              for name, run in runs.items() if name != base]
+    return (f"The vocabulary on the phone (`{figures['command']}`, `{source}`): each run's phone model made as "
+            f"eval_lstm makes the shipped one (where it fits the budget; eval_lstm stops where none fits), run as "
+            f"the phone runs it and paired over the same val texts "
+            f"({figures['val_texts_top3']:,} for top-3, {figures['val_texts_keyboard']:,} for keystroke savings; "
+            f"{percent(figures['confidence'])} intervals) with {base}'s ({files(runs[base])}): "
+            + "; ".join(others) + ".")
+
+
+def levers_section(root: Path, vocab_sweep: Path | None = VOCAB_SWEEP, seed_ensemble: Path | None = SEED_ENSEMBLE,
+                   phone_vocab: Path | None = PHONE_VOCAB) -> str | None:
+    """The vocabulary sweep's verdict (`vocabulary_sentence`), the seed ensemble and the vocabulary on the phone, from
+    those of their files that exist under `root`, between the LEVERS markers (the README holds the same block);
+    None when none exists."""
+    parts = []
+    if vocab_sweep and (root / vocab_sweep).exists():
+        parts.append(f"The vocabulary (`{vocab_sweep}`, the report's sweep table of that name): "
+                     + vocabulary_sentence(pd.read_csv(root / vocab_sweep)))
+    for path, sentence in ((seed_ensemble, seed_ensemble_sentence), (phone_vocab, phone_vocab_sentence)):
+        if path and (root / path).exists():
+            parts.append(sentence(json.loads((root / path).read_text()), str(path)))
+    return "\n\n".join([LEVERS_START, *parts, LEVERS_END]) if parts else None
+
+
 def data_scaling_section(figures: dict[str, Any], confidence: float | None = None,
                          source: str = DATA_SCALING) -> str:
     """The data-scaling benchmark's figures as tables: every share (means over its seeds), the fitted gain per
@@ -522,9 +607,12 @@ def protocol_sentence(n_texts: int, eval_config: EvalConfig) -> str:
 
 
 def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_config: EvalConfig,
-                 lstm_sweeps: tuple[Path, ...] = (), data_scaling: Path | None = None) -> Report:
+                 lstm_sweeps: tuple[Path, ...] = (), data_scaling: Path | None = None, vocab_sweep: Path | None = None,
+                 seed_ensemble: Path | None = None, phone_vocab: Path | None = None) -> Report:
     """Read the runs under the project folder `root` (with the paired comparisons already written), draw the
-    figures into its plots/, write the model comparison for `dvc plots`, and return the report."""
+    figures into its plots/, write the model comparison for `dvc plots`, and return the report. The sweep tables
+    `lstm_sweeps` are shown in turn, each with what it can compare across vocabularies; for `vocab_sweep`, one of
+    them, that goes into `levers_section` with the benchmarks `seed_ensemble` and `phone_vocab`."""
     root = Path(root)
     plots_dir = root / PLOTS_DIR
     plots_dir.mkdir(parents=True, exist_ok=True)
@@ -592,7 +680,11 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
                       f"named in the sweep (`_vs_base`, with its {percent(eval_config.confidence)} interval)"
                       if "lstm_val_top3" in table.columns else "")
             sections += [f"LSTM hyper-parameters, one `dvc exp run` each, scored on val (`benchmarks/lstm_sweep.sh`, "
-                         f"`{sweep.name}`{scored}):", markdown_table(table), vocabulary_sentence(table)]
+                         f"`{sweep.name}`{scored}):", markdown_table(table)]
+            if not (vocab_sweep and sweep == root / vocab_sweep):  # that one's verdict is in the levers' block
+                sections.append(vocabulary_sentence(table))
+    if levers := levers_section(root, vocab_sweep, seed_ensemble, phone_vocab):
+        sections.append(levers)
     sections += ["Kneser-Ney n-gram orders on val perplexity (every word and end of text; the lowest is used):",
                  markdown_table(pd.read_csv(root / NGRAM_ORDERS)),
                  "The n-gram weight of the light model on val perplexity (the lowest is used):",
@@ -628,7 +720,8 @@ def vocabulary_sentence(table: pd.DataFrame) -> str:
     `<unk>` events, so its perplexity is higher by construction), a task metric across them, between two runs that
     differ in the vocabulary alone (its size and, where the table has it, the minimum count of a word). In a table
     paired against its base (its first row, where the table has `lstm_top3_vs_base`) the rows are compared with the
-    base, quoting the paired top-3 intervals (the LSTM alone's, and the mixture's where the table has them)."""
+    base, quoting the paired intervals of top-3 and of keystroke savings that the table has (the LSTM alone's, and the
+    mixture's)."""
     size, frequency = "tokenizer.vocab_size", "tokenizer.min_frequency"
     vocabulary = [c for c in (size, frequency) if c in table.columns]
     task = next((c for c in ("lstm_val_top3", "best_val_rouge1", "val_rouge1") if c in table.columns), None)
@@ -653,14 +746,18 @@ def vocabulary_sentence(table: pd.DataFrame) -> str:
 
     vocab_key, setting_key = key(vocabulary), key(settings)
     common = vocab_key.iloc[0] if paired else vocab_key.value_counts().idxmax()  # the base, else the commonest
-    intervals = [(who, column) for who, column in (("the LSTM alone", "lstm_top3_vs_base"),
-                                                   ("the mixture", "mix_top3_vs_base")) if column in table.columns]
+    # The paired columns the table has, metric by metric: [(metric's words, [(model's words, column)])]
+    intervals = [(label, found) for label, metric in (("top-3", "top3"), ("keystroke savings", "keys_saved"))
+                 if (found := [(who, f"{part}_{metric}_vs_base") for who, part in (("the LSTM alone", "lstm"),
+                                                                                   ("the mixture", "mix"))
+                               if f"{part}_{metric}_vs_base" in table.columns])]
     pairs = []  # (words, whether quoted with the paired interval)
     for index, row in table[vocab_key != common].iterrows():
         for other_index, other in table[(vocab_key == common) & (setting_key == setting_key[index])].iterrows():
             interval = paired and other_index == table.index[0]
-            quoted = (", paired top-3 differences over the same texts: "
-                      + ", ".join(f"{who} {row[column]}" for who, column in intervals) if interval else "")
+            quoted = (", paired differences over the same texts in " + " and in ".join(
+                f"{label} (" + ", ".join(f"{who} {row[column]}" for who, column in found) + ")"
+                for label, found in intervals) if interval else "")
             pairs.append((f"{row['experiment']} ({words(row)}) {fmt(row[task])} against {other['experiment']} "
                           f"({words(other)}, otherwise the same) {fmt(other[task])}{quoted}", interval))
     if not pairs:
