@@ -23,7 +23,7 @@ from test_dvc_surface import EXP_SHOW, HEADLINE, metric_columns
 
 from text_autocomplete.paths import TRAIN_LIVE_DIR, TRAIN_LIVE_SUMMARY, metrics_file
 from text_autocomplete.registry import LABELS
-from text_autocomplete.report import SCALING_END, SCALING_START
+from text_autocomplete.report import LEVERS_END, LEVERS_START, SCALING_END, SCALING_START
 
 from conftest import TINY_PARAMS, build_pipeline, sh
 from synthetic_tweets import synthetic_tweets
@@ -112,10 +112,13 @@ def test_1_the_confidence_level_the_report_prints_is_the_parameter(experiment_pi
         "eval_lstm", "eval_gpt2", "report"}
     report = (experiment_pipeline / "reports" / "report.md").read_text()
     assert "by the paired 90% interval" in report and "ROUGE-1 [90% CI]" in report and "90% paired" in report
-    # The data-scaling section quotes a benchmark, run outside the pipeline at its own level: it says so.
-    start, end = report.index(SCALING_START), report.index(SCALING_END)
-    assert "95%" not in report[:start] + report[end:]
-    assert "These intervals are the benchmark's 95%, not eval.confidence's 90%" in report[start:end]
+    # The data-scaling section and the levers' block quote benchmarks, run outside the pipeline at their own level:
+    # they say so.
+    scaling, levers = (report[report.index(a):report.index(b)] for a, b in ((SCALING_START, SCALING_END),
+                                                                             (LEVERS_START, LEVERS_END)))
+    assert "95%" not in report.replace(scaling, "").replace(levers, "")
+    assert "These intervals are the benchmark's 95%, not eval.confidence's 90%" in scaling
+    assert "These benchmarks' intervals are 95%, not eval.confidence's 90%" in levers
 
 
 # --------------------------------------------------------------------------- 4. dvc metrics show

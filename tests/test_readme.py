@@ -89,7 +89,7 @@ def test_readme_levers_are_the_reports():
     character, and that block is made from the committed sweep table and benchmark figures."""
     readme, report = (summary_block(text, LEVERS_START, LEVERS_END) for text in (README, REPORT.read_text()))
     assert readme == report, "README.md: copy the block between the levers markers from reports/report.md"
-    assert report == levers_section(ROOT)
+    assert report == levers_section(ROOT, confidence=project_config(EvalConfig, "eval").confidence)
 
 
 def _load(name: str) -> dict:

@@ -1,6 +1,8 @@
 """The recommendation paragraph and the sentences that compare models (the rule itself: tests/test_decision.py)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from text_autocomplete.comparison import Difference
@@ -210,3 +212,23 @@ def test_the_phone_vocabulary_sentence_says_which_runs_fit_the_budget():
             "5.22 MB already; top-3 +0.15 points [-0.90, +1.20], no measurable difference; keystroke savings +0.92 "
             "points [+0.64, +1.21], higher.") in sentence
     assert "v10 (10,000 words" not in sentence  # the base is the yardstick, not a row of its own
+
+
+def test_the_levers_block_names_its_benchmarks_level_when_the_parameter_differs(tmp_path):
+    """The ensemble's and the phone's intervals are their benchmarks' level: at another eval.confidence the block says
+    so, at the same one it adds nothing."""
+    from text_autocomplete.report import LEVERS_END, LEVERS_START, levers_section
+
+    figures = {"command": "python benchmarks/seed_ensemble.py", "runs": {"base": "a", "other": "b"},
+               "seeds": {"base": 42, "other": 43}, "parameters_each": 10,
+               "ngram_weights": {"base": 0.3, "other": 0.3, "ensemble": 0.2},
+               "val_texts_top3": 20, "val_texts_keyboard": 5, "confidence": 0.95,
+               "ensemble_vs_base": {"top3": [0.0, -0.1, 0.1], "keys_saved": [0.0, -0.1, 0.1]},
+               "other_seed_vs_base": {"top3": [0.0, -0.1, 0.1], "keys_saved": [0.0, -0.1, 0.1]},
+               "lstm_alone_val_perplexity": {"base": 1.0, "other": 1.0, "ensemble": 1.0}}
+    (tmp_path / "ensemble.json").write_text(json.dumps(figures))
+    same = levers_section(tmp_path, None, "ensemble.json", None, confidence=0.95)
+    other = levers_section(tmp_path, None, "ensemble.json", None, confidence=0.9)
+    assert same.startswith(LEVERS_START) and same.endswith(LEVERS_END) and "not eval.confidence" not in same
+    assert "These benchmarks' intervals are 95%, not eval.confidence's 90%: run them again for those." in other
+    assert levers_section(tmp_path, None, "missing.json", None) is None

@@ -513,18 +513,26 @@ def phone_vocab_sentence(figures: dict[str, Any], source: str = PHONE_VOCAB) -> 
 
 
 def levers_section(root: Path, vocab_sweep: Path | None = VOCAB_SWEEP, seed_ensemble: Path | None = SEED_ENSEMBLE,
-                   phone_vocab: Path | None = PHONE_VOCAB) -> str | None:
+                   phone_vocab: Path | None = PHONE_VOCAB, confidence: float | None = None) -> str | None:
     """The vocabulary sweep's verdict (`vocabulary_sentence`), the seed ensemble and the vocabulary on the phone, from
     those of their files that exist under `root`, between the LEVERS markers (the README holds the same block);
-    None when none exists."""
-    parts = []
+    None when none exists. Each benchmark's intervals are at the level it ran with; where eval.confidence
+    (`confidence`) is now another, the block says so."""
+    parts, levels = [], set()
     if vocab_sweep and (root / vocab_sweep).exists():
         parts.append(f"The vocabulary (`{vocab_sweep}`, the report's sweep table of that name): "
                      + vocabulary_sentence(pd.read_csv(root / vocab_sweep)))
     for path, sentence in ((seed_ensemble, seed_ensemble_sentence), (phone_vocab, phone_vocab_sentence)):
         if path and (root / path).exists():
-            parts.append(sentence(json.loads((root / path).read_text()), str(path)))
-    return "\n\n".join([LEVERS_START, *parts, LEVERS_END]) if parts else None
+            figures = json.loads((root / path).read_text())
+            parts.append(sentence(figures, str(path)))
+            levels.add(figures["confidence"])
+    if not parts:
+        return None
+    if confidence is not None and levels - {confidence}:
+        parts.append(f"These benchmarks' intervals are {', '.join(percent(level) for level in sorted(levels))}, not "
+                     f"eval.confidence's {percent(confidence)}: run them again for those.")
+    return "\n\n".join([LEVERS_START, *parts, LEVERS_END])
 
 
 def data_scaling_section(figures: dict[str, Any], confidence: float | None = None,
@@ -683,7 +691,7 @@ def build_report(root: Path, config: ReportConfig, budget: BudgetConfig, eval_co
                          f"`{sweep.name}`{scored}):", markdown_table(table)]
             if not (vocab_sweep and sweep == root / vocab_sweep):  # that one's verdict is in the levers' block
                 sections.append(vocabulary_sentence(table))
-    if levers := levers_section(root, vocab_sweep, seed_ensemble, phone_vocab):
+    if levers := levers_section(root, vocab_sweep, seed_ensemble, phone_vocab, eval_config.confidence):
         sections.append(levers)
     sections += ["Kneser-Ney n-gram orders on val perplexity (every word and end of text; the lowest is used):",
                  markdown_table(pd.read_csv(root / NGRAM_ORDERS)),
