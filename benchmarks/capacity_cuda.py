@@ -15,7 +15,6 @@ runs it with the full-corpus epoch on a lent GPU machine.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -30,8 +29,8 @@ from text_autocomplete.params import load_config
 from text_autocomplete.paths import TRAIN_CSV, VAL_CSV
 
 from _results import write_results
-from data_scaling import (CAPACITY_HIDDEN, METRICS, MODELS, committed_decoding, paired_gain, per_text_scores,
-                          recipe_hash, run_file, text_resamples, train_on)
+from data_scaling import (CAPACITY_HIDDEN, METRICS, MODELS, committed_decoding, kept_record, paired_gain,
+                          per_text_scores, recipe_hash, run_file, text_resamples, train_on)
 
 EPOCH_FIGURES = ("train_loss", "val_loss", "val_perplexity", "val_rouge1", "epoch_seconds")
 
@@ -54,9 +53,8 @@ class EpochLog:
 def kept_run(share: int, seed: int, hidden: int | None, kept: str) -> dict:
     """A run data_scaling.py kept under today's recipe and decoding; its absence is an error, not a retraining."""
     path = run_file(share, seed, hidden)
-    record = json.loads(path.read_text()) if path.exists() else None
-    if record is None or record["recipe"] != kept:
-        raise SystemExit(f"{path}: {'missing' if record is None else 'kept under another recipe'}; run "
+    if (record := kept_record(path, kept)) is None:
+        raise SystemExit(f"{path}: {'kept under another recipe' if path.exists() else 'missing'}; run "
                          f"benchmarks/data_scaling.py first (the CPU runs this one is paired with)")
     return record
 

@@ -137,6 +137,15 @@ def run_file(share: int, seed: int, hidden: int | None) -> Path:
     return RUNS_DIR / (f"share{share}_seed{seed}" + (f"_hidden{hidden}" if hidden else "") + ".json")
 
 
+def kept_record(path: Path, kept: str) -> dict | None:
+    """The run kept at `path` under the recipe hash `kept`; None when there is none or it was kept under another."""
+    try:
+        record = json.loads(path.read_text()) if path.exists() else None
+    except json.JSONDecodeError as error:
+        raise SystemExit(f"{path}: not a kept run ({error}): delete it to run it again") from None
+    return record if record is not None and record["recipe"] == kept else None
+
+
 def run(share: int, seed: int, hidden: int | None, train_texts, val_texts, examples, decoding, kept: str,
         train: bool = True, work: str | None = None) -> dict | None:
     """One run's record (kept in RUNS_DIR under the recipe's hash, so a later call reuses it); None when it is not
@@ -145,11 +154,7 @@ def run(share: int, seed: int, hidden: int | None, train_texts, val_texts, examp
     base = load_config(TrainConfig, "train").seed
     path = run_file(share, seed, hidden)
     name = path.stem
-    try:
-        record = json.loads(path.read_text()) if path.exists() else None
-    except json.JSONDecodeError as error:
-        raise SystemExit(f"{path}: not a kept run ({error}): delete it to run it again") from None
-    if record is not None and record["recipe"] == kept:
+    if (record := kept_record(path, kept)) is not None:
         return record
     if not train:
         return None

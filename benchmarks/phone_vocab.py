@@ -16,15 +16,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from text_autocomplete.comparison import paired_ratio_difference
-from text_autocomplete.data_utils import DataConfig, read_texts
+from text_autocomplete.data_utils import read_texts
 from text_autocomplete.errors import UserError
-from text_autocomplete.eval_lstm import LSTMEvalConfig
-from text_autocomplete.evaluation import EvalConfig, first_word_hits, load_examples, next_word_candidates, \
-    paired_difference
-from text_autocomplete.keyboard import simulate
+from text_autocomplete.evaluation import EvalConfig
 from text_autocomplete.light_model import load_light_model
-from text_autocomplete.measures import TAPS_SAVED, TAPS_WITHOUT
 from text_autocomplete.params import load_config
 from text_autocomplete.paths import PHONE_FILES, PHONE_NGRAM_FILE, PHONE_PROGRAM_FILE, TOKENIZER_FILE, VAL_CSV
 from text_autocomplete.phone import PhoneConfig, PhoneModel, export_program, file_bytes, write_phone_files
@@ -33,20 +28,21 @@ from text_autocomplete.report import PHONE_VOCAB
 from text_autocomplete.tokenizer import encode_texts
 
 from _results import RESULTS_DIR, write_results
-from sweep_table import experiments, model_folder
+from sweep_table import check_pairs, experiments, model_folder, model_scores, rounded, task_differences, task_means, \
+    val_task_texts
 
 assert Path(PHONE_VOCAB).parent == RESULTS_DIR, "the report reads the file this benchmark writes"
 DEFAULT_RUNS = ("base10k", "vocab20k")
 
 
-def phone_files(model_dir: Path, mobile: Path, phone: PhoneConfig) -> dict:
+def phone_files(model_dir: Path, mobile: Path, phone: PhoneConfig, val_texts: list[str]) -> dict:
     """The phone files of the light model in `model_dir`, written to `mobile`: their bytes, whether they fit, and
     the n-gram cut-offs compared (eval_lstm.make_phone_files' rule, scored without the budget where none fits)."""
     shipped, tokenizer = load_light_model(model_dir)
     export_program(shipped.lstm, mobile / PHONE_PROGRAM_FILE)
     write_phone_files(model_dir / TOKENIZER_FILE, shipped.ngram_weight, mobile)
     others = sum((mobile / name).stat().st_size for name in PHONE_FILES if name != PHONE_NGRAM_FILE)
-    val_ids = encode_texts(tokenizer, read_texts(VAL_CSV), add_bos=False, add_eos=False)
+    val_ids = encode_texts(tokenizer, val_texts, add_bos=False, add_eos=False)
     with tempfile.TemporaryDirectory() as folder:
         try:  # eval_lstm's choice, within the budget
             min_count, table = choose_min_count(shipped.ngram, val_ids, phone.ngram_min_counts,
@@ -64,30 +60,22 @@ def phone_files(model_dir: Path, mobile: Path, phone: PhoneConfig) -> dict:
 
 def main() -> None:
     names = sys.argv[1:] or list(DEFAULT_RUNS)
-    config, cleaning = load_config(EvalConfig, "eval"), load_config(DataConfig, "data")
-    phone = load_config(PhoneConfig, "phone")
-    examples = load_examples(None, cleaning, config, VAL_CSV)
-    keyboard_texts = [ex.text for ex in examples[:load_config(LSTMEvalConfig, "lstm_eval").sweep_texts]]
+    config, phone = load_config(EvalConfig, "eval"), load_config(PhoneConfig, "phone")
+    examples, keyboard_texts = val_task_texts()
+    val_texts = read_texts(VAL_CSV)  # the n-gram cut-off's val perplexity, in each run's own tokens
     runs, base = {}, None
     for row in experiments(names):
         print(f"the phone model of {row['experiment']}", file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             mobile = Path(tmp) / "mobile"
-            figures = phone_files(model_folder(row["rev"], Path(tmp) / "lstm"), mobile, phone)
+            figures = phone_files(model_folder(row["rev"], Path(tmp) / "lstm"), mobile, phone, val_texts)
             model = PhoneModel(mobile)
-            top3 = first_word_hits([ex.target for ex in examples], next_word_candidates(model, examples, k=3), 3)
-            _, taps = simulate(model, keyboard_texts, model.tokenizer)
-        base = base or (top3, taps)
-        if list(taps[TAPS_WITHOUT]) != list(base[1][TAPS_WITHOUT]):  # the same letters to type, text by text
-            sys.exit(f"{row['experiment']}: its keyboard texts differ from the base's; they cannot pair")
-        figures |= {"val_top3": round(float(top3.mean()), 5),
-                    "val_keys_saved": round(float(taps[TAPS_SAVED].sum() / taps[TAPS_WITHOUT].sum()), 5)}
-        top3_gain, top3_interval = paired_difference(top3, base[0], config.bootstrap_samples, config.confidence,
-                                                     config.seed)
-        keys_gain, keys_interval = paired_ratio_difference(taps[TAPS_SAVED], base[1][TAPS_SAVED], taps[TAPS_WITHOUT],
-                                                           config)
-        figures |= {"top3_vs_base": [round(v, 5) for v in (top3_gain, *top3_interval)],
-                    "keys_saved_vs_base": [round(v, 5) for v in (keys_gain, *keys_interval)]}
+            scores = model_scores(model, model, model.tokenizer, examples, keyboard_texts)
+        base = base or scores
+        check_pairs(row["experiment"], scores, base)
+        means, gains = rounded(task_means(scores)), rounded(task_differences(scores, base, config))
+        figures |= {"val_top3": means["top3"], "val_keys_saved": means["keys_saved"],
+                    "top3_vs_base": gains["top3"], "keys_saved_vs_base": gains["keys_saved"]}
         runs[row["experiment"]] = figures
     write_results(Path(PHONE_VOCAB).stem, {"base": names[0], "val_texts_top3": len(examples),
                                   "val_texts_keyboard": len(keyboard_texts), "confidence": config.confidence,

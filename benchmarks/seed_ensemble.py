@@ -29,15 +29,10 @@ import numpy as np
 import torch
 import yaml
 
-from text_autocomplete.comparison import paired_ratio_difference
-from text_autocomplete.data_utils import DataConfig, read_texts
-from text_autocomplete.eval_lstm import LSTMEvalConfig
-from text_autocomplete.evaluation import EvalConfig, first_word_hits, load_examples, next_word_candidates, \
-    paired_difference
-from text_autocomplete.keyboard import simulate
+from text_autocomplete.data_utils import read_texts
+from text_autocomplete.evaluation import EvalConfig
 from text_autocomplete.light_model import LSTMCompleter, load_light_model
 from text_autocomplete.lstm_model import LSTMLanguageModel
-from text_autocomplete.measures import TAPS_SAVED, TAPS_WITHOUT
 from text_autocomplete.mixture import (
     LSTMDistributions,
     LSTMWithNgram,
@@ -53,7 +48,8 @@ from text_autocomplete.report import SEED_ENSEMBLE
 from text_autocomplete.tokenizer import encode_texts
 
 from _results import RESULTS_DIR, write_results
-from sweep_table import experiments, flatten, git_show, model_folder
+from sweep_table import (check_pairs, experiments, flatten, git_show, model_folder, model_scores, rounded, task_differences,
+                         task_means, val_task_texts)
 
 assert Path(SEED_ENSEMBLE).parent == RESULTS_DIR, "the report reads the file this benchmark writes"
 DEFAULT_RUNS = ("base10k", "seed43")
@@ -93,34 +89,12 @@ class LSTMEnsemble:
         return self.mixture.mix_in(probs.log(), prompts), None
 
 
-def per_text_scores(model, tokenizer, examples, keyboard_texts: list[str]) -> dict[str, np.ndarray]:
-    """Per val text: top-3 hits at the cut, and the keyboard's taps saved and taps without suggestions."""
-    ranked = next_word_candidates(LSTMCompleter(model, tokenizer), examples)
-    _, taps = simulate(model, keyboard_texts, tokenizer)
-    return {"top3": first_word_hits([ex.target for ex in examples], ranked, 3), **taps}
-
-
-def paired(a: dict[str, np.ndarray], b: dict[str, np.ndarray], config: EvalConfig) -> dict[str, list[float]]:
-    """a - b over the same texts: top-3 and keystroke savings, each [difference, low, high]."""
-    top3, top3_interval = paired_difference(a["top3"], b["top3"], config.bootstrap_samples, config.confidence,
-                                            config.seed)
-    keys, keys_interval = paired_ratio_difference(a[TAPS_SAVED], b[TAPS_SAVED], b[TAPS_WITHOUT], config)
-    return {"top3": [round(v, 5) for v in (top3, *top3_interval)],
-            "keys_saved": [round(v, 5) for v in (keys, *keys_interval)]}
-
-
-def summary(scores: dict[str, np.ndarray]) -> dict[str, float]:
-    return {"top3": round(float(scores["top3"].mean()), 5),
-            "keys_saved": round(float(scores[TAPS_SAVED].sum() / scores[TAPS_WITHOUT].sum()), 5)}
-
-
 def main() -> None:
     names = sys.argv[1:] or list(DEFAULT_RUNS)
     if len(names) != 2:
         sys.exit("usage: python benchmarks/seed_ensemble.py [BASE OTHER]  (two finished dvc experiments)")
-    config, cleaning = load_config(EvalConfig, "eval"), load_config(DataConfig, "data")
-    examples = load_examples(None, cleaning, config, VAL_CSV)
-    keyboard_texts = [ex.text for ex in examples[:load_config(LSTMEvalConfig, "lstm_eval").sweep_texts]]
+    config = load_config(EvalConfig, "eval")
+    examples, keyboard_texts = val_task_texts()
     rows = experiments(names)
     with tempfile.TemporaryDirectory() as tmp:
         (base, tokenizer), (other, other_tokenizer) = (
@@ -152,18 +126,17 @@ def main() -> None:
     scores = {}
     for key, model in (("base", base), ("other", other_mixture), ("ensemble", ensemble)):
         print(f"scoring {key} on val", file=sys.stderr, flush=True)
-        scores[key] = per_text_scores(model, tokenizer, examples, keyboard_texts)
-        if not np.array_equal(scores[key][TAPS_WITHOUT], scores["base"][TAPS_WITHOUT]):
-            sys.exit(f"{key}: its keyboard texts differ from the base's; they cannot pair")
+        scores[key] = model_scores(LSTMCompleter(model, tokenizer), model, tokenizer, examples, keyboard_texts)
+        check_pairs(key, scores[key], scores["base"])
     write_results(Path(SEED_ENSEMBLE).stem, {
         "runs": {"base": names[0], "other": names[1]}, "seeds": seeds,
         "parameters_each": base.lstm.parameter_count(),
         "ngram_weights": {"base": base.ngram_weight, "other": other.ngram_weight, "ensemble": ensemble_weight},
         "ensemble_weight_val_perplexity": {str(w): p for w, p in weight_perplexity.items()},
         "val_texts_top3": len(examples), "val_texts_keyboard": len(keyboard_texts),
-        "mixture_val": {key: summary(s) for key, s in scores.items()},
-        "ensemble_vs_base": paired(scores["ensemble"], scores["base"], config),
-        "other_seed_vs_base": paired(scores["other"], scores["base"], config),
+        "mixture_val": {key: rounded(task_means(s)) for key, s in scores.items()},
+        "ensemble_vs_base": rounded(task_differences(scores["ensemble"], scores["base"], config)),
+        "other_seed_vs_base": rounded(task_differences(scores["other"], scores["base"], config)),
         "lstm_alone_val_perplexity": {key: round(events_perplexity(p), 2) for key, p in events.items()},
         "confidence": config.confidence, "bootstrap_samples": config.bootstrap_samples})
 

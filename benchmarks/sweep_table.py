@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,44 +114,74 @@ def model_folder(revision: str, folder: Path) -> Path:
     return folder
 
 
-def task_scores(folder: Path, examples, keyboard_texts: list[str]) -> dict[str, np.ndarray]:
-    """Per val text: top-3 hits at the cut and keyboard taps, for the LSTM alone and the shipped mixture."""
+# The task's measures on val, shared by the sweeps' benchmarks (this table, seed_ensemble.py, phone_vocab.py): one
+# model's per-text scores, their means, and two models' paired differences over the same texts.
+
+def val_task_texts() -> tuple[list, list[str]]:
+    """The val examples scored for top-3 at the cut (eval.max_texts) and the first lstm_eval.sweep_texts of them as
+    the keyboard's texts."""
+    examples = load_examples(None, load_config(DataConfig, "data"), load_config(EvalConfig, "eval"), VAL_CSV)
+    return examples, [ex.text for ex in examples[:load_config(LSTMEvalConfig, "lstm_eval").sweep_texts]]
+
+
+def model_scores(completer, keyboard_model, tokenizer, examples, keyboard_texts: list[str]) -> dict[str, np.ndarray]:
+    """Per val text: top-3 hits at the cut (`completer`'s next words), and the keyboard's taps saved and taps without
+    suggestions (`keyboard_model`'s distributions)."""
+    ranked = next_word_candidates(completer, examples)
+    _, taps = simulate(keyboard_model, keyboard_texts, tokenizer)
+    return {"top3": first_word_hits([ex.target for ex in examples], ranked, 3), TAPS_SAVED: taps[TAPS_SAVED],
+            TAPS_WITHOUT: taps[TAPS_WITHOUT]}
+
+
+def check_pairs(name: str, scores: dict[str, np.ndarray], base: dict[str, np.ndarray]) -> None:
+    if not np.array_equal(scores[TAPS_WITHOUT], base[TAPS_WITHOUT]):  # the same letters to type, text by text
+        sys.exit(f"{name}: its keyboard texts differ from the base's; they cannot pair")
+
+
+def task_means(scores: dict[str, np.ndarray]) -> dict[str, float]:
+    """Top-3 over the texts and keystroke savings (taps saved over taps without, all texts together)."""
+    return {"top3": float(scores["top3"].mean()),
+            "keys_saved": float(scores[TAPS_SAVED].sum() / scores[TAPS_WITHOUT].sum())}
+
+
+def task_differences(a: dict[str, np.ndarray], b: dict[str, np.ndarray], config: EvalConfig) -> dict[str, list]:
+    """a - b over the same texts, top-3 and keystroke savings, each [difference, low, high] (seeded bootstrap)."""
+    top3, top3_interval = paired_difference(a["top3"], b["top3"], config.bootstrap_samples, config.confidence,
+                                            config.seed)
+    keys, keys_interval = paired_ratio_difference(a[TAPS_SAVED], b[TAPS_SAVED], b[TAPS_WITHOUT], config)
+    return {"top3": [top3, *top3_interval], "keys_saved": [keys, *keys_interval]}
+
+
+def rounded(figures: dict[str, Any]) -> dict[str, Any]:
+    """`task_means` or `task_differences` to 5 decimals, as the benchmarks' JSON files hold them."""
+    return {k: [round(v, 5) for v in f] if isinstance(f, list) else round(f, 5) for k, f in figures.items()}
+
+
+def task_scores(folder: Path, examples, keyboard_texts: list[str]) -> dict[str, dict[str, np.ndarray]]:
+    """`model_scores` of the light model in `folder`: the LSTM alone and the shipped mixture."""
     shipped, tokenizer = load_light_model(folder)
-    targets = [ex.target for ex in examples]
-    scores = {}
-    for name, model, distributions in (("lstm", shipped.lstm, LSTMDistributions(shipped.lstm)),
-                                       ("mix", shipped, shipped)):
-        ranked = next_word_candidates(LSTMCompleter(model, tokenizer), examples)
-        scores[f"{name}_top3"] = first_word_hits(targets, ranked, 3)
-        _, taps = simulate(distributions, keyboard_texts, tokenizer)
-        scores[f"{name}_{TAPS_SAVED}"], scores[TAPS_WITHOUT] = taps[TAPS_SAVED], taps[TAPS_WITHOUT]
-    return scores
+    return {"lstm": model_scores(LSTMCompleter(shipped.lstm, tokenizer), LSTMDistributions(shipped.lstm), tokenizer,
+                                 examples, keyboard_texts),
+            "mix": model_scores(LSTMCompleter(shipped, tokenizer), shipped, tokenizer, examples, keyboard_texts)}
 
 
 def scored(rows: list[dict]) -> list[dict]:
-    config, cleaning = load_config(EvalConfig, "eval"), load_config(DataConfig, "data")
-    examples = load_examples(None, cleaning, config, VAL_CSV)
-    keyboard_texts = [ex.text for ex in examples[:load_config(LSTMEvalConfig, "lstm_eval").sweep_texts]]
+    config = load_config(EvalConfig, "eval")
+    examples, keyboard_texts = val_task_texts()
     base = None
     for row in rows:
         print(f"scoring {row['experiment']} on val", file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             scores = task_scores(model_folder(row["rev"], Path(tmp)), examples, keyboard_texts)
         base = base or scores
-        if not np.array_equal(scores[TAPS_WITHOUT], base[TAPS_WITHOUT]):  # the same letters to type, text by text
-            sys.exit(f"{row['experiment']}: its keyboard texts differ from the base's; they cannot pair")
-        without = scores[TAPS_WITHOUT].sum()
+        check_pairs(row["experiment"], scores["lstm"], base["lstm"])
         for name in ("lstm", "mix"):
-            row[f"{name}_val_top3"] = round(float(scores[f"{name}_top3"].mean()), 5)
-            row[f"{name}_val_keys_saved"] = round(float(scores[f"{name}_{TAPS_SAVED}"].sum() / without), 5)
+            means = rounded(task_means(scores[name]))
+            row[f"{name}_val_top3"], row[f"{name}_val_keys_saved"] = means["top3"], means["keys_saved"]
         # The same texts for every experiment, whatever its vocabulary: hits and taps pair text by text.
         for name in ("lstm", "mix"):
-            top3, (low, high) = paired_difference(scores[f"{name}_top3"], base[f"{name}_top3"],
-                                                  config.bootstrap_samples, config.confidence, config.seed)
-            row[f"{name}_top3_vs_base"] = f"{top3:+.4f} [{low:+.4f}, {high:+.4f}]"
-            keys, (low, high) = paired_ratio_difference(scores[f"{name}_{TAPS_SAVED}"], base[f"{name}_{TAPS_SAVED}"],
-                                                        scores[TAPS_WITHOUT], config)
-            row[f"{name}_keys_saved_vs_base"] = f"{keys:+.4f} [{low:+.4f}, {high:+.4f}]"
+            for metric, (gain, low, high) in task_differences(scores[name], base[name], config).items():
+                row[f"{name}_{metric}_vs_base"] = f"{gain:+.4f} [{low:+.4f}, {high:+.4f}]"
     return rows
 
 

@@ -21,7 +21,8 @@ from text_autocomplete.tokenizer import BOS_ID, EOS_ID, NEVER_SUGGESTED, PAD_ID,
 from conftest import ROOT, project_config
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from seed_ensemble import LSTMEnsemble, paired
+from seed_ensemble import LSTMEnsemble
+from sweep_table import rounded, task_differences
 
 PROMPTS = ["i like cats", "i like tea and me a", "dogs"]
 
@@ -83,7 +84,7 @@ def test_paired_figures_are_differences_over_the_same_texts():
             TAPS_WITHOUT: np.array([10, 10, 10, 10])}
     better = {"top3": np.array([1.0, 1.0, 0.0, 1.0]), TAPS_SAVED: np.array([6, 2, 2, 6]),
               TAPS_WITHOUT: base[TAPS_WITHOUT]}
-    figures = paired(better, base, config)
+    figures = rounded(task_differences(better, base, config))
     assert figures["top3"][0] == 0.25 and figures["keys_saved"][0] == 0.1  # (2 + 2) taps of 40
     assert figures["top3"][1] <= 0.25 <= figures["top3"][2]
-    assert paired(base, base, config) == {"top3": [0.0, 0.0, 0.0], "keys_saved": [0.0, 0.0, 0.0]}
+    assert rounded(task_differences(base, base, config)) == {"top3": [0.0, 0.0, 0.0], "keys_saved": [0.0, 0.0, 0.0]}
